@@ -1,0 +1,102 @@
+"""The Guard runs every layer over a tool call, merges the findings, and fails closed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from bastion.config import Config, builtin_config, load_config
+from bastion.layers.commands import CommandLayer
+from bastion.layers.interface import Layer
+from bastion.model import Decision, Finding, Tier, ToolCall, Verdict
+from bastion.rules.engine import RuleSet
+from bastion.rules.loader import build_ruleset
+from bastion.shell.budget import Limits
+
+GUARD_ERROR = "guard.error"
+
+
+def guard_failure(where: str, exc: BaseException) -> Finding:
+    """The finding for bastion's own failure: a deny that says so, never an allow."""
+    return Finding(
+        layer=where,
+        rule_id=GUARD_ERROR,
+        decision=Decision.DENY,
+        tier=Tier.RED,
+        message=(
+            f"bastion failed while checking this call ({where}: {type(exc).__name__}: {exc}); "
+            "it denies rather than guess. Retry, or report the error to your administrator."
+        ),
+    )
+
+
+class Guard:
+    """`Guard.default()` for the built-in policy; `Guard.from_config(cwd)` for the layered one."""
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        config: Config | None = None,
+        warnings: Sequence[str] = (),
+    ) -> None:
+        self.layers = tuple(layers)
+        self.config = config
+        self.warnings = tuple(warnings)
+
+    @classmethod
+    def default(cls) -> Guard:
+        return cls.from_loaded_config(builtin_config())
+
+    @classmethod
+    def from_config(cls, cwd: str | os.PathLike[str] | None = None, **kwargs: Any) -> Guard:
+        """Load the layered config for `cwd` (see bastion.config.load_config for kwargs)."""
+        return cls.from_loaded_config(load_config(cwd, **kwargs))
+
+    @classmethod
+    def from_loaded_config(cls, config: Config, *, home: str | None = None) -> Guard:
+        ruleset, warnings = build_ruleset(config)
+        layer = CommandLayer(
+            ruleset,
+            limits=_limits(config),
+            home=home,
+            project_root=config.project_root,
+        )
+        return cls([layer], config, (*config.warnings, *warnings))
+
+    @property
+    def command_layer(self) -> CommandLayer:
+        for layer in self.layers:
+            if isinstance(layer, CommandLayer):
+                return layer
+        raise LookupError("this guard has no command layer")
+
+    @property
+    def rules(self) -> RuleSet:
+        return self.command_layer.rules
+
+    def evaluate(self, call: ToolCall) -> Verdict:
+        findings: list[Finding] = []
+        for layer in self.layers:
+            try:
+                findings.extend(layer.evaluate(call))
+            except Exception as exc:  # fail closed: whatever broke, the answer is deny
+                findings.append(guard_failure(f"{layer.name} layer", exc))
+        try:
+            return Verdict.combine(findings)
+        except Exception as exc:
+            return Verdict.combine([guard_failure("verdict", exc)])
+
+    def check(self, command: str, cwd: str = "") -> Verdict:
+        """Shorthand for a shell command."""
+        return self.evaluate(ToolCall.shell(command, cwd=cwd))
+
+
+def _limits(config: Config) -> Limits:
+    limits = config.limits
+    return Limits(
+        max_input_bytes=limits.max_input_bytes,
+        max_depth=limits.max_depth,
+        max_nodes=limits.max_nodes,
+        parse_timeout_ms=limits.parse_timeout_ms,
+    )

@@ -1,0 +1,123 @@
+"""The command layer: parse the shell text, unfold what bash would run, match the rules."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from bastion.layers.interface import Layer
+from bastion.model import Decision, Finding, Tier, ToolCall, ToolKind
+from bastion.paths import PathContext
+from bastion.rules.engine import RuleHit, RuleSet, hit_to_finding
+from bastion.shell.budget import Budget, BudgetExceeded, Limits
+from bastion.shell.interpreters import shell_lines
+from bastion.shell.parse import parse_script
+from bastion.shell.reentry import NestedCode, Unresolved, nested_code
+from bastion.shell.syntax import Script, SimpleCommand
+from bastion.shell.unfold import unfold_command
+from bastion.shell.variants import spelling_variants
+
+LAYER = "commands"
+
+
+@dataclass
+class Analysis:
+    """Everything the layer worked out about one command (what `bastion explain` prints)."""
+
+    source: str
+    scripts: list[Script] = field(default_factory=list)
+    commands: list[SimpleCommand] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    hits: list[RuleHit] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    budget_error: BudgetExceeded | None = None
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+
+class CommandLayer(Layer):
+    name = LAYER
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        limits: Limits | None = None,
+        home: str | None = None,
+        project_root: str | None = None,
+    ) -> None:
+        self.rules = rules
+        self.limits = limits or Limits()
+        self.home = home if home is not None else os.path.expanduser("~")
+        self.project_root = project_root
+
+    def evaluate(self, call: ToolCall) -> Sequence[Finding]:
+        if call.kind is not ToolKind.SHELL or call.command is None:
+            return ()
+        return self.analyse(call.command, call.cwd).findings
+
+    def analyse(self, command: str, cwd: str = "") -> Analysis:
+        analysis = Analysis(command)
+        cwd = cwd or os.getcwd()
+        paths = PathContext(cwd=cwd, home=self.home, project_root=self.project_root or cwd)
+        budget = Budget(self.limits)
+        try:
+            self._collect(analysis, budget)
+        except BudgetExceeded as exc:
+            analysis.budget_error = exc
+            analysis.findings.append(
+                Finding(
+                    layer=LAYER,
+                    rule_id=f"budget.{exc.budget}",
+                    decision=Decision.DENY,
+                    tier=Tier.RED,
+                    message=(
+                        f"{exc}: bastion will not guess what this command does. "
+                        "Split it into smaller commands, or write the script to a file and "
+                        "review it."
+                    ),
+                )
+            )
+            return analysis
+        commands = tuple(analysis.commands)
+        positions = {id(c): i for i, c in enumerate(commands)}
+        unresolved = frozenset(
+            positions[id(u.command)] for u in analysis.unresolved if id(u.command) in positions
+        )
+        analysis.hits = self.rules.match(commands, analysis.texts, paths, unresolved)
+        analysis.findings.extend(hit_to_finding(h, LAYER) for h in analysis.hits)
+        return analysis
+
+    def _collect(self, analysis: Analysis, budget: Budget) -> None:
+        """Parse, unfold wrappers, and re-enter nested code, all inside one budget."""
+        pending: list[NestedCode] = [NestedCode("shell", analysis.source, 0, ())]
+        env = {"HOME": self.home}
+        last_pipeline = 0
+        while pending:
+            code = pending.pop()
+            if code.language != "shell":
+                budget.check_depth(code.depth)
+                lines = shell_lines(code.language, code.text)
+                pending.extend(
+                    NestedCode("shell", line, code.depth, (*code.via, code.language))
+                    for line in lines
+                )
+                continue
+            for text in [code.text, *spelling_variants(code.text)]:
+                script = parse_script(
+                    text, budget, depth=code.depth, env=env, first_pipeline_id=last_pipeline
+                )
+                last_pipeline = script.last_pipeline_id
+                analysis.scripts.append(script)
+                analysis.texts.append(script.code_text)
+                unfolded: list[SimpleCommand] = []
+                for command in script.commands:
+                    for inner in unfold_command(command):
+                        unfolded.append(_with_via(inner, code.via) if code.via else inner)
+                analysis.commands.extend(unfolded)
+                nested, unresolved = nested_code(unfolded)
+                pending.extend(nested)
+                analysis.unresolved.extend(unresolved)
+
+
+def _with_via(command: SimpleCommand, via: tuple[str, ...]) -> SimpleCommand:
+    return replace(command, via=(*via, *command.via))

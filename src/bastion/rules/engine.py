@@ -1,0 +1,207 @@
+"""A compiled rule set: regex rules in one RE2 set, AST rules indexed by command name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bastion.model import Finding, Span, Tier
+from bastion.paths import PathContext
+from bastion.rules.dsl import RuleSyntaxError
+from bastion.rules.model import (
+    Action,
+    AstMatch,
+    FlagSpec,
+    NotInListMatch,
+    RegexMatch,
+    Rule,
+    RuleFile,
+)
+from bastion.rules.predicates import PREDICATES, Evaluator, MatchContext
+from bastion.rules.regexes import RegexSet
+from bastion.shell.syntax import SimpleCommand
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule: Rule
+    subject: str
+    """`cmd:N` for the N-th unfolded command, `text:N` for the N-th code text."""
+    command: SimpleCommand | None = None
+    target: str = ""
+    tier: Tier = Tier.GREEN
+
+
+@dataclass(frozen=True)
+class _CompiledAst:
+    rule: Rule
+    alternatives: tuple[tuple[Evaluator, ...], ...]
+
+
+class RuleSet:
+    def __init__(
+        self,
+        files: Sequence[RuleFile],
+        *,
+        disabled: frozenset[str] = frozenset(),
+        tiers: Mapping[str, Tier] | None = None,
+        lists: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        self.files = tuple(files)
+        self.lists = dict(lists or {})
+        self.tiers = dict(tiers or {})
+        seen: dict[str, Rule] = {}
+        for rule_file in self.files:
+            for rule in rule_file.rules:
+                if rule.id in seen:
+                    raise RuleSyntaxError(
+                        rule.position,
+                        f"duplicate rule id {rule.id!r} (first at {seen[rule.id].position})",
+                    )
+                seen[rule.id] = rule
+        self.all_rules = tuple(seen.values())
+        self.rules = tuple(
+            r for r in self.all_rules if r.id not in disabled and r.pack not in disabled
+        )
+        self.flag_specs = _merge_flags(f for rf in self.files for f in rf.flags)
+        patterns: list[str] = []
+        self._regex_owner: list[Rule] = []
+        self._by_command: dict[str, list[_CompiledAst]] = {}
+        self._any_command: list[_CompiledAst] = []
+        self._not_in: list[tuple[Rule, frozenset[str]]] = []
+        for rule in self.rules:
+            alternatives: list[tuple[Evaluator, ...]] = []
+            names: set[str] | None = set()
+            for matcher in rule.matchers:
+                if isinstance(matcher, RegexMatch):
+                    patterns.append(matcher.pattern)
+                    self._regex_owner.append(rule)
+                elif isinstance(matcher, NotInListMatch):
+                    self._not_in.append((rule, self._list(matcher)))
+                elif isinstance(matcher, AstMatch):
+                    alternatives.append(
+                        tuple(PREDICATES[c.name].build(c.args) for c in matcher.calls)
+                    )
+                    first = matcher.calls[0]
+                    if names is not None and first.name == "command":
+                        names.update(first.args)
+                    else:
+                        names = None
+            if alternatives:
+                compiled = _CompiledAst(rule, tuple(alternatives))
+                if names is None:
+                    self._any_command.append(compiled)
+                else:
+                    for name in names:
+                        self._by_command.setdefault(name, []).append(compiled)
+        self._regex_set = RegexSet(patterns)
+
+    def _list(self, matcher: NotInListMatch) -> frozenset[str]:
+        values = self.lists.get(matcher.list_name)
+        if values is None:
+            known = ", ".join(sorted(self.lists)) or "none"
+            raise RuleSyntaxError(
+                matcher.position, f"unknown list {matcher.list_name!r} (known: {known})"
+            )
+        return values
+
+    def tier_of(self, rule: Rule) -> Tier:
+        return self.tiers.get(rule.id, rule.effective_tier)
+
+    def match(
+        self,
+        commands: tuple[SimpleCommand, ...],
+        texts: Sequence[str],
+        paths: PathContext,
+        unresolved: frozenset[int] = frozenset(),
+    ) -> list[RuleHit]:
+        """Every rule hit, with allow rules already applied to the hits they cover."""
+        hits: list[RuleHit] = []
+        for i, text in enumerate(texts):
+            for index in dict.fromkeys(self._regex_set.match(text)):
+                rule = self._regex_owner[index]
+                hits.append(RuleHit(rule, f"text:{i}", tier=self.tier_of(rule)))
+        ctx = MatchContext(commands, self.flag_specs, paths, self.lists, unresolved)
+        for i, command in enumerate(commands):
+            base = command.base_name
+            candidates = self._any_command + self._by_command.get(base or "", [])
+            for compiled in candidates:
+                target = _first_alternative(compiled.alternatives, ctx, i)
+                if target is not None:
+                    hits.append(
+                        RuleHit(
+                            compiled.rule, f"cmd:{i}", command, target, self.tier_of(compiled.rule)
+                        )
+                    )
+            if base is not None:
+                for rule, allowed in self._not_in:
+                    if base not in allowed:
+                        hits.append(RuleHit(rule, f"cmd:{i}", command, "", self.tier_of(rule)))
+        return _apply_allows(hits)
+
+
+def _first_alternative(
+    alternatives: tuple[tuple[Evaluator, ...], ...], ctx: MatchContext, index: int
+) -> str | None:
+    for evaluators in alternatives:
+        target = ""
+        for evaluate in evaluators:
+            bound = evaluate(ctx, index)
+            if bound is None:
+                break
+            target = target or bound
+        else:
+            return target
+    return None
+
+
+def _apply_allows(hits: list[RuleHit]) -> list[RuleHit]:
+    """An allow rule is a narrow exception: it covers the other hits on its own subject only."""
+    allowed = {h.subject for h in hits if h.rule.action is Action.ALLOW}
+    if not allowed:
+        return hits
+    return [h for h in hits if h.rule.action is Action.ALLOW or h.subject not in allowed]
+
+
+def _merge_flags(specs: Iterable[FlagSpec]) -> dict[str, FlagSpec]:
+    merged: dict[str, FlagSpec] = {}
+    for spec in specs:
+        old = merged.get(spec.command)
+        if old is None:
+            merged[spec.command] = spec
+        else:
+            merged[spec.command] = FlagSpec(
+                command=spec.command,
+                aliases=old.aliases + spec.aliases,
+                takes_value=old.takes_value | spec.takes_value,
+                long_single_dash=old.long_single_dash or spec.long_single_dash,
+                position=old.position,
+            )
+    return merged
+
+
+def render_nudge(hit: RuleHit) -> str:
+    fields = {
+        "base_command": (hit.command.base_name or "") if hit.command else "",
+        "command": hit.command.display() if hit.command else "",
+        "rule": hit.rule.id,
+        "target": hit.target,
+    }
+    text = hit.rule.nudge
+    for key, value in fields.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def hit_to_finding(hit: RuleHit, layer: str = "commands") -> Finding:
+    span = Span(hit.command.start, hit.command.end) if hit.command else None
+    subject = hit.command.display() if hit.command else ""
+    return Finding(
+        layer=layer,
+        rule_id=hit.rule.id,
+        decision=hit.rule.decision,
+        tier=hit.tier,
+        message=render_nudge(hit),
+        span=span,
+        subject=subject,
+    )

@@ -1,0 +1,276 @@
+"""Unfold wrappers: `sudo nice -n 5 timeout 10 rm -rf /` runs `rm -rf /`, so rules must see it.
+
+Each wrapper is described by data (which options take a value, how many positional words come
+before the wrapped command); one loop strips them all. The wrapper itself stays in the result
+too, so rules about `sudo` still see `sudo`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bastion.shell.syntax import SimpleCommand, Word
+
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_MAX_WRAPPERS = 16
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    takes_value: frozenset[str] = frozenset()
+    positionals: int = 0
+    """Words before the wrapped command (`timeout 10 cmd`: one)."""
+    skips_assignments: bool = False
+    no_command_flags: frozenset[str] = frozenset()
+    """Flags after which nothing is run (`command -v rm` only looks rm up)."""
+
+
+def _w(
+    takes_value: str = "",
+    positionals: int = 0,
+    assignments: bool = False,
+    no_command: str = "",
+) -> Wrapper:
+    return Wrapper(
+        frozenset(takes_value.split()),
+        positionals,
+        assignments,
+        frozenset(no_command.split()),
+    )
+
+
+WRAPPERS: dict[str, Wrapper] = {
+    "sudo": _w("-u -g -C -D -h -p -r -t -U -T --user --group --chdir --prompt --host "
+               "--role --type --close-from --other-user --command-timeout", assignments=True,
+               no_command="-l -v -k -K -V --list --validate --version"),
+    "doas": _w("-u -C", no_command="-C"),
+    "env": _w("-u -C -S --unset --chdir --split-string", assignments=True,
+              no_command="--help --version"),
+    "command": _w(no_command="-v -V"),
+    "builtin": _w(),
+    "exec": _w("-a"),
+    "nohup": _w(),
+    "setsid": _w(),
+    "nice": _w("-n --adjustment"),
+    "ionice": _w("-c -n -p -P -u --class --classdata", no_command="-p -P -u --pid --pgid --uid"),
+    "timeout": _w("-s -k --signal --kill-after", positionals=1),
+    "stdbuf": _w("-i -o -e --input --output --error"),
+    "time": _w("-f -o --format --output"),
+    "chrt": _w("", positionals=1, no_command="-p --pid"),
+    "taskset": _w("", positionals=1, no_command="-p --pid"),
+    "strace": _w("-o -e -p -s -u -a -b -E -I -O -S -P -X --output --expr --user --env"),
+    "ltrace": _w("-o -e -p -s -u -a -n -A -D -F --output --user"),
+    "busybox": _w(),
+    "toybox": _w(),
+    "xargs": _w("-I -i -d -E -e -L -l -n -P -s -a --delimiter --eof --max-lines --max-args "
+                "--max-procs --max-chars --arg-file --replace --process-slot-var"),
+    "unbuffer": _w(),
+    "caffeinate": _w("-t -w"),
+    "flock": _w("-w -E -c --timeout --conflict-exit-code", positionals=1),
+    "firejail": _w(),
+    "proxychains": _w("-f"),
+    "proxychains4": _w("-f"),
+    "torsocks": _w(),
+    "catchsegv": _w(),
+}  # fmt: skip
+
+# Options that carry their value glued on (`-n10`, `--signal=KILL`) need no special case: they
+# are one word. Short options with a separate value are listed in `takes_value`.
+
+
+def strip_wrapper(command: SimpleCommand) -> SimpleCommand | None:
+    """The command a wrapper runs, or None when `command` is no wrapper (or runs nothing)."""
+    base = command.base_name
+    spec = WRAPPERS.get(base or "")
+    if spec is None:
+        return None
+    words = command.words[1:]
+    i = 0
+    positionals = spec.positionals
+    while i < len(words):
+        text = words[i].text
+        if text is None:
+            break
+        if text == "--":
+            i += 1
+            break
+        if text.startswith("-") and len(text) > 1:
+            name = text.split("=", 1)[0]
+            if name in spec.no_command_flags:
+                return None
+            if "=" not in text and name in spec.takes_value:
+                i += 1
+            elif not text.startswith("--") and len(text) > 2 and text[:2] in spec.takes_value:
+                pass  # `-n10`: value glued on
+            i += 1
+            continue
+        if spec.skips_assignments and _ASSIGNMENT.match(text):
+            i += 1
+            continue
+        if positionals:
+            positionals -= 1
+            i += 1
+            continue
+        break
+    rest = words[i:]
+    if not rest:
+        return None
+    return replace(command, words=tuple(rest), via=(*command.via, base or ""))
+
+
+def unfold_command(command: SimpleCommand) -> list[SimpleCommand]:
+    """The command and each command it wraps, outermost first (find -exec adds its own)."""
+    found = [command]
+    current = command
+    for _ in range(_MAX_WRAPPERS):
+        if current.base_name == "find":
+            found.extend(find_actions(current))
+            break
+        inner = strip_wrapper(current)
+        if inner is None:
+            break
+        if current.base_name == "xargs":
+            inner = _xargs_placeholders(current, inner)
+        found.append(inner)
+        current = inner
+    return found
+
+
+_FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+_FIND_TESTS = frozenset({
+    "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-type", "-mtime", "-mmin",
+    "-atime", "-amin", "-ctime", "-cmin", "-newer", "-size", "-user", "-group", "-perm",
+    "-empty", "-links", "-inum", "-samefile", "-wholename", "-iwholename", "-lname", "-uid",
+})  # fmt: skip
+
+
+def find_actions(command: SimpleCommand) -> list[SimpleCommand]:
+    """`find P -exec rm -rf {} +` runs `rm -rf P/...`; `find P -delete` deletes under P.
+
+    `{}` stands for the search path itself when nothing filters the walk, else for a child
+    of it, so path sense can judge what the action will touch.
+    """
+    words = command.args
+    paths: list[str] = []
+    i = 0
+    while (
+        i < len(words)
+        and words[i].text is not None
+        and not (words[i].text or "").startswith(("-", "(", "!"))
+    ):
+        paths.append(words[i].text or ".")
+        i += 1
+    root = paths[0] if paths else "."
+    texts = [w.text for w in words[i:]]
+    filtered = any(t in _FIND_TESTS for t in texts)
+    placeholder = (root.rstrip("/") + "/{}") if filtered else root
+    actions: list[SimpleCommand] = []
+    j = 0
+    rest = words[i:]
+    while j < len(rest):
+        text = rest[j].text
+        if text in _FIND_EXEC:
+            k = j + 1
+            argv: list[Word] = []
+            while k < len(rest) and rest[k].text not in (";", "+", "\\;"):
+                word = rest[k]
+                if word.text is not None and "{}" in word.text:
+                    word = Word(
+                        raw=word.raw,
+                        text=word.text.replace("{}", placeholder),
+                        start=word.start,
+                        end=word.end,
+                    )
+                argv.append(word)
+                k += 1
+            if argv:
+                actions.append(
+                    replace(command, words=tuple(argv), via=(*command.via, f"find {text}"))
+                )
+            j = k + 1
+            continue
+        if text == "-delete":
+            flag = "-f" if filtered else "-rf"
+            target = placeholder
+            actions.append(
+                replace(
+                    command,
+                    words=(Word.literal("rm"), Word.literal(flag), Word.literal(target)),
+                    via=(*command.via, "find -delete"),
+                )
+            )
+        j += 1
+    return actions
+
+
+def _xargs_placeholders(xargs: SimpleCommand, inner: SimpleCommand) -> SimpleCommand:
+    """With `-I{}` the replace string stands for input not known here: make it dynamic."""
+    texts = [w.text for w in xargs.args]
+    marker: str | None = None
+    for i, text in enumerate(texts):
+        if text in ("-I", "--replace") and i + 1 < len(texts):
+            marker = texts[i + 1]
+        elif text is not None and text.startswith("-I") and len(text) > 2:
+            marker = text[2:]
+        elif text is not None and (text == "-i" or text.startswith("--replace=")):
+            marker = text.partition("=")[2] or "{}"
+    if not marker:
+        return inner
+    words = tuple(
+        Word(raw=w.raw, text=None, start=w.start, end=w.end)
+        if w.text is not None and marker in w.text
+        else w
+        for w in inner.words
+    )
+    return replace(inner, words=words)
+
+
+def shell_payload(command: SimpleCommand) -> Word | None:
+    """The code string a shell runs with `-c` (`bash -lc '...'`), or `eval`'s joined words."""
+    base = command.base_name
+    if base == "eval":
+        if not command.args:
+            return None
+        texts = [w.text for w in command.args]
+        if any(t is None for t in texts):
+            return Word(raw=" ".join(w.raw for w in command.args), text=None)
+        return Word.literal(" ".join(t for t in texts if t is not None))
+    if base in ("su", "runuser"):
+        texts = [w.text for w in command.args]
+        for i, text in enumerate(texts):
+            if text in ("-c", "--command") and i + 1 < len(texts):
+                return command.args[i + 1]
+            if text is not None and text.startswith("--command="):
+                return Word.literal(text.partition("=")[2])
+        return None
+    if base == "watch":
+        rest = _after_options(command.args, frozenset({"-n", "--interval"}))
+        if not rest:
+            return None
+        if any(w.text is None for w in rest):
+            return Word(raw=" ".join(w.raw for w in rest), text=None)
+        return Word.literal(" ".join(w.text or "" for w in rest))
+    if base not in SHELLS:
+        return None
+    args = command.args
+    for i, word in enumerate(args):
+        text = word.text
+        if text is None or not text.startswith("-") or text in ("-", "--"):
+            return None
+        if text.startswith("-") and not text.startswith("--") and "c" in text[1:]:
+            return args[i + 1] if i + 1 < len(args) else None
+    return None
+
+
+def _after_options(words: tuple[Word, ...], takes_value: frozenset[str]) -> tuple[Word, ...]:
+    i = 0
+    while i < len(words):
+        text = words[i].text
+        if text is None or not text.startswith("-"):
+            break
+        i += 2 if text in takes_value else 1
+    return words[i:]
+
+
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "busybox-sh"})
