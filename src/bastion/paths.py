@@ -10,6 +10,9 @@ SYSTEM_DIRS = (
     "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/snap", "/home", "/Users", "/System",
     "/Library", "/Applications", "/private", "/mnt", "/media", "/nix",
 )  # fmt: skip
+NULL_DEVICES = frozenset(
+    {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty", "/dev/zero"}
+)
 TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/private/tmp")
 _GLOB = frozenset("*?[")
 
@@ -25,6 +28,7 @@ PATH_CLASSES = frozenset(
         "outside-project",
         "dynamic",
         "substituted",
+        "null",
     }
 )
 
@@ -57,6 +61,8 @@ class PathContext:
         if not text:
             return frozenset()
         path = self.resolve(text)
+        if path in NULL_DEVICES or path.startswith("/dev/fd/"):
+            return frozenset({"null"})
         # `dir/*` removes everything in dir: judge it as dir itself.
         while any(c in _GLOB for c in posixpath.basename(path)) and path != "/":
             path = posixpath.dirname(path)

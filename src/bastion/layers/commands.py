@@ -13,7 +13,7 @@ from bastion.rules.engine import RuleHit, RuleSet, hit_to_finding
 from bastion.shell.budget import Budget, BudgetExceeded, Limits
 from bastion.shell.interpreters import shell_lines
 from bastion.shell.parse import parse_script
-from bastion.shell.reentry import NestedCode, Unresolved, nested_code
+from bastion.shell.reentry import NestedCode, Unresolved, nested_code, static_stdins
 from bastion.shell.syntax import Script, SimpleCommand
 from bastion.shell.unfold import unfold_command
 from bastion.shell.variants import spelling_variants
@@ -83,7 +83,8 @@ class CommandLayer(Layer):
         unresolved = frozenset(
             positions[id(u.command)] for u in analysis.unresolved if id(u.command) in positions
         )
-        analysis.hits = self.rules.match(commands, analysis.texts, paths, unresolved)
+        stdin = static_stdins(commands)
+        analysis.hits = self.rules.match(commands, analysis.texts, paths, unresolved, stdin)
         analysis.findings.extend(hit_to_finding(h, LAYER) for h in analysis.hits)
         return analysis
 

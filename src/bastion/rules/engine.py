@@ -114,6 +114,7 @@ class RuleSet:
         texts: Sequence[str],
         paths: PathContext,
         unresolved: frozenset[int] = frozenset(),
+        stdin: Mapping[int, str] | None = None,
     ) -> list[RuleHit]:
         """Every rule hit, with allow rules already applied to the hits they cover."""
         hits: list[RuleHit] = []
@@ -121,7 +122,7 @@ class RuleSet:
             for index in dict.fromkeys(self._regex_set.match(text)):
                 rule = self._regex_owner[index]
                 hits.append(RuleHit(rule, f"text:{i}", tier=self.tier_of(rule)))
-        ctx = MatchContext(commands, self.flag_specs, paths, self.lists, unresolved)
+        ctx = MatchContext(commands, self.flag_specs, paths, self.lists, unresolved, stdin)
         for i, command in enumerate(commands):
             base = command.base_name
             candidates = self._any_command + self._by_command.get(base or "", [])

@@ -68,9 +68,11 @@ class MatchContext:
         paths: PathContext,
         lists: Mapping[str, frozenset[str]],
         unresolved: frozenset[int] = frozenset(),
+        stdin: Mapping[int, str] | None = None,
     ) -> None:
         self.commands = commands
         self.unresolved = unresolved
+        self.stdin = stdin or {}
         self.flag_specs = flag_specs
         self.paths = paths
         self.lists = lists
@@ -238,6 +240,65 @@ def _redirect_to(patterns: tuple[str, ...]) -> Evaluator:
     return evaluate
 
 
+def _redirect_target(classes: tuple[str, ...]) -> Evaluator:
+    wanted = frozenset(classes)
+
+    def evaluate(ctx: MatchContext, index: int) -> str | None:
+        paths = ctx.paths_for(index)
+        for redirect in ctx.commands[index].redirects:
+            if redirect.writes and redirect.target is not None and not redirect.op.endswith("&"):
+                target = redirect.target
+                if paths.classify(target.text, target.raw) & wanted:
+                    return str(target)
+        return None
+
+    return evaluate
+
+
+def _redirect_from(patterns: tuple[str, ...]) -> Evaluator:
+    regexes = _regexes(patterns)
+
+    def evaluate(ctx: MatchContext, index: int) -> str | None:
+        for redirect in ctx.commands[index].redirects:
+            if redirect.op in ("<", "<>") and redirect.target is not None:
+                text = str(redirect.target)
+                if any(r.fullmatch(text) for r in regexes):
+                    return text
+        return None
+
+    return evaluate
+
+
+def _search(
+    patterns: tuple[str, ...], pick: Callable[[MatchContext, int], str | None]
+) -> Evaluator:
+    regexes = _regexes(patterns)
+
+    def evaluate(ctx: MatchContext, index: int) -> str | None:
+        text = pick(ctx, index)
+        if text is None:
+            return None
+        for regex in regexes:
+            found = regex.search(text)
+            if found:
+                return str(found.group(0))
+        return None
+
+    return evaluate
+
+
+def _joined_args(ctx: MatchContext, index: int) -> str:
+    return " ".join(str(w) for w in ctx.commands[index].args)
+
+
+def _joined_operands(ctx: MatchContext, index: int) -> str:
+    return " ".join(str(w) for w in ctx.parsed(index).operands)
+
+
+def _stdin_text(ctx: MatchContext, index: int) -> str | None:
+    return ctx.stdin.get(index)
+
+
 def _dynamic_name(args: tuple[str, ...]) -> Evaluator:
     def evaluate(ctx: MatchContext, index: int) -> str | None:
         command = ctx.commands[index]
@@ -292,6 +353,30 @@ PREDICATES: dict[str, PredicateSpec] = {
     ),
     "pipeline_from": PredicateSpec(
         1, lambda a: _pipeline(a, False), doc="an earlier stage of the pipeline runs one of these"
+    ),
+    "redirect_target": PredicateSpec(
+        1, _redirect_target, "path-class", "output is redirected to a path of one of these classes"
+    ),
+    "redirect_from": PredicateSpec(
+        1, _redirect_from, "regex", "input is redirected from a file matching one regex in full"
+    ),
+    "args_match": PredicateSpec(
+        1,
+        lambda a: _search(a, _joined_args),
+        "regex",
+        "a regex is found in the arguments joined by spaces (flags included)",
+    ),
+    "operands_match": PredicateSpec(
+        1,
+        lambda a: _search(a, _joined_operands),
+        "regex",
+        "a regex is found in the operands joined by spaces (flags and their values left out)",
+    ),
+    "stdin_match": PredicateSpec(
+        1,
+        lambda a: _search(a, _stdin_text),
+        "regex",
+        "a regex is found in what the command reads on stdin, when that is known statically",
     ),
     "redirect_to": PredicateSpec(
         1, _redirect_to, "regex", "output is redirected to a target matching one regex in full"

@@ -176,6 +176,16 @@ def _payload_words(command: SimpleCommand) -> tuple[Word, ...]:
     return ()
 
 
+def static_stdins(commands: Sequence[SimpleCommand]) -> dict[int, str]:
+    """What each command reads on stdin, where a heredoc, here-string or pipe makes it known."""
+    result = _stage_outputs(commands)
+    for index, command in enumerate(commands):
+        own = stdin_of(command)
+        if own is not None:
+            result[index] = own
+    return result
+
+
 def _stage_outputs(commands: Sequence[SimpleCommand]) -> dict[int, str]:
     """For each command that reads a pipe: the text the stage before it prints, if known."""
     by_pipeline: dict[int, dict[int, list[int]]] = {}
