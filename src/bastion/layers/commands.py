@@ -11,11 +11,11 @@ from bastion.model import Decision, Finding, Tier, ToolCall, ToolKind
 from bastion.paths import PathContext
 from bastion.rules.engine import RuleHit, RuleSet, hit_to_finding
 from bastion.shell.budget import Budget, BudgetExceeded, Limits
-from bastion.shell.interpreters import shell_lines
+from bastion.shell.interpreters import INTERPRETERS, shell_lines
 from bastion.shell.parse import parse_script
 from bastion.shell.reentry import NestedCode, Unresolved, nested_code, static_stdins
 from bastion.shell.syntax import Script, SimpleCommand
-from bastion.shell.unfold import unfold_command
+from bastion.shell.unfold import SHELLS, unfold_command
 from bastion.shell.variants import spelling_variants
 
 LAYER = "commands"
@@ -49,6 +49,7 @@ class CommandLayer(Layer):
         self.limits = limits or Limits()
         self.home = home if home is not None else os.path.expanduser("~")
         self.project_root = project_root
+        self._known_names = rules.command_names | SHELLS | frozenset(INTERPRETERS)
 
     def evaluate(self, call: ToolCall) -> Sequence[Finding]:
         if call.kind is not ToolKind.SHELL or call.command is None:
@@ -63,29 +64,38 @@ class CommandLayer(Layer):
         try:
             self._collect(analysis, budget)
         except BudgetExceeded as exc:
-            analysis.budget_error = exc
-            analysis.findings.append(
-                Finding(
-                    layer=LAYER,
-                    rule_id=f"budget.{exc.budget}",
-                    decision=Decision.DENY,
-                    tier=Tier.RED,
-                    message=(
-                        f"{exc}: bastion will not guess what this command does. "
-                        "Split it into smaller commands, or write the script to a file and "
-                        "review it."
-                    ),
-                )
-            )
-            return analysis
+            return self._spent(analysis, exc)
         commands = tuple(analysis.commands)
         positions = {id(c): i for i, c in enumerate(commands)}
         unresolved = frozenset(
             positions[id(u.command)] for u in analysis.unresolved if id(u.command) in positions
         )
-        stdin = static_stdins(commands)
-        analysis.hits = self.rules.match(commands, analysis.texts, paths, unresolved, stdin)
+        try:
+            stdin = static_stdins(commands)
+            analysis.hits = self.rules.match(
+                commands, analysis.texts, paths, unresolved, stdin, tick=budget.check_time
+            )
+        except BudgetExceeded as exc:
+            return self._spent(analysis, exc)
         analysis.findings.extend(hit_to_finding(h, LAYER) for h in analysis.hits)
+        return analysis
+
+    @staticmethod
+    def _spent(analysis: Analysis, exc: BudgetExceeded) -> Analysis:
+        analysis.budget_error = exc
+        analysis.findings.append(
+            Finding(
+                layer=LAYER,
+                rule_id=f"budget.{exc.budget}",
+                decision=Decision.DENY,
+                tier=Tier.RED,
+                message=(
+                    f"{exc}: bastion will not guess what this command does. "
+                    "Split it into smaller commands, or write the script to a file and "
+                    "review it."
+                ),
+            )
+        )
         return analysis
 
     def _collect(self, analysis: Analysis, budget: Budget) -> None:
@@ -112,7 +122,7 @@ class CommandLayer(Layer):
                 analysis.texts.append(script.code_text)
                 unfolded: list[SimpleCommand] = []
                 for command in script.commands:
-                    for inner in unfold_command(command):
+                    for inner in unfold_command(command, self._known_names):
                         unfolded.append(_with_via(inner, code.via) if code.via else inner)
                 analysis.commands.extend(unfolded)
                 nested, unresolved = nested_code(unfolded)

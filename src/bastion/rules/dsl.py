@@ -97,9 +97,15 @@ class _Cursor:
         while i < len(self.text):
             ch = self.text[i]
             if ch == "\\" and i + 1 < len(self.text):
-                # Only \" and \\ are escapes: any other backslash stays, so regexes read as usual.
+                # \" \\ \n \t are escapes (a regex reads \n and a newline alike); any
+                # other backslash stays as written, so regexes read as usual.
                 nxt = self.text[i + 1]
-                out.append(nxt if nxt in '"\\' else "\\" + nxt)
+                if nxt in '"\\':
+                    out.append(nxt)
+                elif nxt in "nt":
+                    out.append("\n" if nxt == "n" else "\t")
+                else:
+                    out.append("\\" + nxt)
                 i += 2
                 continue
             if ch == '"':

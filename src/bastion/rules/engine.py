@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bastion.model import Finding, Span, Tier
@@ -34,8 +34,10 @@ class RuleHit:
 
 @dataclass(frozen=True)
 class _CompiledAst:
+    """One `match` line of an AST rule: every evaluator must hold."""
+
     rule: Rule
-    alternatives: tuple[tuple[Evaluator, ...], ...]
+    evaluators: tuple[Evaluator, ...]
 
 
 class RuleSet:
@@ -66,12 +68,12 @@ class RuleSet:
         self.flag_specs = _merge_flags(f for rf in self.files for f in rf.flags)
         patterns: list[str] = []
         self._regex_owner: list[Rule] = []
+        # AST alternatives are indexed by the names of a leading command(...): for a command
+        # only the alternatives about its name (and the few that start otherwise) are tried.
         self._by_command: dict[str, list[_CompiledAst]] = {}
         self._any_command: list[_CompiledAst] = []
         self._not_in: list[tuple[Rule, frozenset[str]]] = []
         for rule in self.rules:
-            alternatives: list[tuple[Evaluator, ...]] = []
-            names: set[str] | None = set()
             for matcher in rule.matchers:
                 if isinstance(matcher, RegexMatch):
                     patterns.append(matcher.pattern)
@@ -79,22 +81,25 @@ class RuleSet:
                 elif isinstance(matcher, NotInListMatch):
                     self._not_in.append((rule, self._list(matcher)))
                 elif isinstance(matcher, AstMatch):
-                    alternatives.append(
-                        tuple(PREDICATES[c.name].build(c.args) for c in matcher.calls)
-                    )
                     first = matcher.calls[0]
-                    if names is not None and first.name == "command":
-                        names.update(first.args)
+                    if first.name == "command":
+                        rest = tuple(PREDICATES[c.name].build(c.args) for c in matcher.calls[1:])
+                        for name in dict.fromkeys(first.args):
+                            self._by_command.setdefault(name, []).append(_CompiledAst(rule, rest))
                     else:
-                        names = None
-            if alternatives:
-                compiled = _CompiledAst(rule, tuple(alternatives))
-                if names is None:
-                    self._any_command.append(compiled)
-                else:
-                    for name in names:
-                        self._by_command.setdefault(name, []).append(compiled)
+                        every = tuple(PREDICATES[c.name].build(c.args) for c in matcher.calls)
+                        self._any_command.append(_CompiledAst(rule, every))
         self._regex_set = RegexSet(patterns)
+        # Names the rules care about: what a globbed command name (`/???/r?`) may stand for.
+        self.command_names = frozenset(
+            name
+            for rule in self.rules
+            for matcher in rule.matchers
+            if isinstance(matcher, AstMatch)
+            for call in matcher.calls
+            if call.name == "command"
+            for name in call.args
+        )
 
     def _list(self, matcher: NotInListMatch) -> frozenset[str]:
         values = self.lists.get(matcher.list_name)
@@ -115,6 +120,7 @@ class RuleSet:
         paths: PathContext,
         unresolved: frozenset[int] = frozenset(),
         stdin: Mapping[int, str] | None = None,
+        tick: Callable[[], None] | None = None,
     ) -> list[RuleHit]:
         """Every rule hit, with allow rules already applied to the hits they cover."""
         hits: list[RuleHit] = []
@@ -124,16 +130,18 @@ class RuleSet:
                 hits.append(RuleHit(rule, f"text:{i}", tier=self.tier_of(rule)))
         ctx = MatchContext(commands, self.flag_specs, paths, self.lists, unresolved, stdin)
         for i, command in enumerate(commands):
+            if tick is not None and i % 64 == 63:
+                tick()  # the time budget covers matching too
             base = command.base_name
-            candidates = self._any_command + self._by_command.get(base or "", [])
-            for compiled in candidates:
-                target = _first_alternative(compiled.alternatives, ctx, i)
+            matched: set[str] = set()
+            for compiled in (*self._by_command.get(base or "", ()), *self._any_command):
+                rule = compiled.rule
+                if rule.id in matched:
+                    continue
+                target = _holds(compiled.evaluators, ctx, i)
                 if target is not None:
-                    hits.append(
-                        RuleHit(
-                            compiled.rule, f"cmd:{i}", command, target, self.tier_of(compiled.rule)
-                        )
-                    )
+                    matched.add(rule.id)
+                    hits.append(RuleHit(rule, f"cmd:{i}", command, target, self.tier_of(rule)))
             if base is not None:
                 for rule, allowed in self._not_in:
                     if base not in allowed:
@@ -141,19 +149,14 @@ class RuleSet:
         return _apply_allows(hits)
 
 
-def _first_alternative(
-    alternatives: tuple[tuple[Evaluator, ...], ...], ctx: MatchContext, index: int
-) -> str | None:
-    for evaluators in alternatives:
-        target = ""
-        for evaluate in evaluators:
-            bound = evaluate(ctx, index)
-            if bound is None:
-                break
-            target = target or bound
-        else:
-            return target
-    return None
+def _holds(evaluators: tuple[Evaluator, ...], ctx: MatchContext, index: int) -> str | None:
+    target = ""
+    for evaluate in evaluators:
+        bound = evaluate(ctx, index)
+        if bound is None:
+            return None
+        target = target or bound
+    return target
 
 
 def _apply_allows(hits: list[RuleHit]) -> list[RuleHit]:

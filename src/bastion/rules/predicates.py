@@ -159,10 +159,18 @@ def _command(names: tuple[str, ...]) -> Evaluator:
 
 def _command_matches(patterns: tuple[str, ...]) -> Evaluator:
     regexes = _regexes(patterns)
+    known: dict[str, bool] = {}  # base names repeat across calls: remember each answer
 
     def evaluate(ctx: MatchContext, index: int) -> str | None:
         base = ctx.commands[index].base_name
-        return "" if base is not None and any(r.fullmatch(base) for r in regexes) else None
+        if base is None:
+            return None
+        hit = known.get(base)
+        if hit is None:
+            hit = any(r.fullmatch(base) for r in regexes)
+            if len(known) < 4096:
+                known[base] = hit
+        return "" if hit else None
 
     return evaluate
 

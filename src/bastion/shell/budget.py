@@ -11,7 +11,7 @@ class Limits:
     max_input_bytes: int = 65536
     max_depth: int = 64
     max_nodes: int = 50000
-    parse_timeout_ms: int = 50
+    parse_timeout_ms: int = 40
 
 
 class BudgetExceeded(Exception):
@@ -43,6 +43,9 @@ class Budget:
         self.nodes += count
         if self.nodes > self.limits.max_nodes:
             raise BudgetExceeded("node-count", self.limits.max_nodes, f"{self.nodes} nodes")
+
+    def expired(self) -> bool:
+        return time.perf_counter() > self._deadline
 
     def check_time(self) -> None:
         if time.perf_counter() > self._deadline:

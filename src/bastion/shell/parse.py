@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from bastion.shell.budget import Budget
+from bastion.shell.budget import Budget, BudgetExceeded
 from bastion.shell.syntax import PipeSlot, Redirect, Script, SimpleCommand, Word
 from bastion.shell.words import node_text, resolve_word
 
@@ -21,6 +21,8 @@ _SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 _QUOTED = frozenset({"string", "raw_string", "ansi_c_string", "translated_string"})
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _TIME_CHECK_EVERY = 256
+_CHUNK = 1024
+_DIRECT_PARSE_LIMIT = 4096
 _BLANK = bytes(0x0A if b == 0x0A else 0x20 for b in range(256))
 
 _local = threading.local()
@@ -54,6 +56,7 @@ class _Walker:
         self.commands: list[SimpleCommand] = []
         self.masks: list[tuple[int, int, int]] = []  # start, end, edge bytes kept
         self.extra_redirects: dict[int, tuple[Redirect, ...]] = {}
+        self.extra_args: dict[int, list[Word]] = {}
         self.unmasks: list[tuple[int, int]] = []
         self.errors: list[str] = []
         self.pipeline_ids = first_id
@@ -139,7 +142,8 @@ class _Walker:
         heredoc_pipeline: Node | None = None
         for child in node.children:
             if child.type in _REDIRECTS:
-                redirects.append(self._redirect(child))
+                owner = body if body is not None and body.type == "command" else None
+                redirects.append(self._redirect(child, owner))
                 for inner in child.children:
                     # tree-sitter puts `cat <<EOF | sh` as a pipeline inside the heredoc
                     # redirect: its stages follow the redirected body in one pipeline.
@@ -174,7 +178,7 @@ class _Walker:
             frames.append(_Frame(body, frame.depth, body_pipes, inherited))
         return list(reversed(frames))
 
-    def _redirect(self, node: Node) -> Redirect:
+    def _redirect(self, node: Node, owner: Node | None = None) -> Redirect:
         fd = ""
         op_parts: list[str] = []
         target: Word | None = None
@@ -190,6 +194,10 @@ class _Walker:
                 op_parts.append(node_text(child))
             elif target is None:
                 target = self._word(child)
+            elif owner is not None:
+                # tree-sitter reads `cmd 2>/dev/null -- foo` as three destinations; bash
+                # passes `--` and `foo` to the command.
+                self.extra_args.setdefault(owner.id, []).append(self._word(child))
         return Redirect(op="".join(op_parts), target=target, fd=fd, heredoc_body=body)
 
     def _word(self, node: Node) -> Word:
@@ -217,12 +225,13 @@ class _Walker:
                 value = self._word(value_node) if value_node is not None else Word.literal("")
                 assignments.append((name, value))
             elif field_name == "redirect" or child.type in _REDIRECTS:
-                redirects.append(self._redirect(child))
+                redirects.append(self._redirect(child, node))
             elif field_name in ("name", "argument"):
                 word = self._word(child)
                 words.extend(self._fields(child, word))
                 if field_name == "argument" and word.quoted:
                     self.masks.append((child.start_byte, child.end_byte, 1))
+        words.extend(self.extra_args.pop(node.id, ()))
         cwd = self.cwd
         if words and words[0].text == "cd":
             self._change_dir(words[1:])
@@ -324,8 +333,24 @@ def parse_script(
     data = source.encode("utf-8", "surrogateescape")
     budget.check_input(len(data))
     budget.check_depth(depth)
-    tree = _parser().parse(data)
-    budget.check_time()
+    expired = False
+
+    def read(offset: int, _point: tuple[int, int]) -> bytes:
+        # tree-sitter cannot be interrupted, but it pulls input through this callback: past
+        # the deadline, report end of input so a hostile 64 KiB script cannot stall the hook.
+        nonlocal expired
+        if offset >= len(data):
+            return b""
+        if budget.expired():
+            expired = True
+            return b""
+        return data[offset : offset + _CHUNK]
+
+    # The callback costs ~70 us a parse; small inputs parse in well under a millisecond anyway.
+    tree = _parser().parse(read if len(data) > _DIRECT_PARSE_LIMIT else data)
+    if expired:
+        budget.check_time()
+        raise BudgetExceeded("parse-time", budget.limits.parse_timeout_ms, "parsing took too long")
     walker = _Walker(data, budget, depth, env or {}, first_pipeline_id)
     walker.walk(tree.root_node)
     return Script(

@@ -57,7 +57,7 @@ def _language(command: SimpleCommand) -> str | None:
 def substitution_output(word: Word, commands: Sequence[SimpleCommand], depth: int) -> str | None:
     """The text `$(...)` in `word` stands for, when the commands inside print something known."""
     raw = word.raw.strip('"')
-    if not (raw.startswith("$(") and raw.endswith(")")) and not (
+    if not (raw.startswith(("$(", "<(")) and raw.endswith(")")) and not (
         raw.startswith("`") and raw.endswith("`")
     ):
         return None
@@ -109,6 +109,16 @@ def nested_code(
             else:
                 found.append(NestedCode("shell", text, command.depth + 1, via))
             continue
+        script = _process_substitution_operand(command, language)
+        if script is not None:
+            text = substitution_output(script, commands, command.depth)
+            if text is None:
+                unresolved.append(
+                    Unresolved(command, f"{command.base_name} runs code built at run time")
+                )
+            else:
+                found.append(NestedCode(language or "shell", text, command.depth + 1, via))
+            continue
         if language is None:
             continue
         if language != "shell":
@@ -129,6 +139,18 @@ def nested_code(
         if stdin is not None:
             found.append(NestedCode(language, stdin, command.depth + 1, (*via, "stdin")))
     return found, unresolved
+
+
+def _process_substitution_operand(command: SimpleCommand, language: str | None) -> Word | None:
+    """`source <(...)`, `bash <(...)`, `python3 <(...)`: the script is a process substitution."""
+    if language is None and command.base_name not in ("source", "."):
+        return None
+    for word in command.args:
+        if word.raw.startswith("<("):
+            return word
+        if not (word.text or "").startswith("-"):
+            return None
+    return None
 
 
 def _code_option(command: SimpleCommand, language: str) -> Word | None:

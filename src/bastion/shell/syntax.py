@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class SimpleCommand:
     def name(self) -> Word | None:
         return self.words[0] if self.words else None
 
-    @property
+    @cached_property
     def base_name(self) -> str | None:
         """`/usr/bin/rm` and `./rm` are `rm`; None when the name is dynamic or absent."""
         if not self.words or self.words[0].text is None:

@@ -7,13 +7,17 @@ too, so rules about `sudo` still see `sudo`.
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bastion.shell.syntax import SimpleCommand, Word
 
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _MAX_WRAPPERS = 16
+_MAX_GLOB_NAMES = 32
+_GLOB_CHARS = frozenset("*?[")
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ WRAPPERS: dict[str, Wrapper] = {
                "--role --type --close-from --other-user --command-timeout", assignments=True,
                no_command="-l -v -k -K -V --list --validate --version"),
     "doas": _w("-u -C", no_command="-C"),
-    "env": _w("-u -C -S --unset --chdir --split-string", assignments=True,
+    "env": _w("-u -C -S -P --unset --chdir --split-string", assignments=True,
               no_command="--help --version"),
     "command": _w(no_command="-v -V"),
     "builtin": _w(),
@@ -73,7 +77,75 @@ WRAPPERS: dict[str, Wrapper] = {
     "proxychains4": _w("-f"),
     "torsocks": _w(),
     "catchsegv": _w(),
+    "npx": _w("-p --package --node-options --cache"),
+    "pnpx": _w("-p --package"),
+    "bunx": _w("-p --package"),
+    "parallel": _w("-j --jobs -S --sshlogin --delay --timeout -N -n -L -l --colsep -C -d "
+                   "--delimiter -a --arg-file --joblog --results -I --tmpdir --workdir"),
+    "doppler": _w("-p -c --project --config", positionals=0),
+    "dotenv": _w("-e -c -v"),
 }  # fmt: skip
+
+# Tools that run a command after a subcommand: `bundle exec rake`, `docker exec db psql`.
+# (subcommands, options taking a value, positional words before the command, until "--")
+RUNNERS: dict[str, tuple[frozenset[str], frozenset[str], int, bool]] = {
+    "bundle": (frozenset({"exec"}), frozenset(), 0, False),
+    "poetry": (frozenset({"run"}), frozenset({"-C", "--directory", "-P", "--project"}), 0, False),
+    "pipenv": (frozenset({"run"}), frozenset(), 0, False),
+    "pdm": (frozenset({"run"}), frozenset({"-p", "--project"}), 0, False),
+    "hatch": (frozenset({"run"}), frozenset({"-e", "--env"}), 0, False),
+    "rye": (frozenset({"run"}), frozenset(), 0, False),
+    "uv": (frozenset({"run"}), frozenset({"--with", "--python", "-p", "--project", "--directory",
+                                          "--from", "--package", "--group", "--extra"}), 0, False),
+    "conda": (frozenset({"run"}), frozenset({"-n", "--name", "-p", "--prefix", "--cwd"}), 0, False),
+    "pixi": (frozenset({"run", "exec"}), frozenset({"-e", "--environment", "--manifest-path"}), 0,
+             False),
+    "pnpm": (frozenset({"exec", "dlx"}), frozenset({"--filter", "-F", "-C", "--dir"}), 0, False),
+    "yarn": (frozenset({"exec", "dlx"}), frozenset(), 0, False),
+    "npm": (frozenset({"exec", "x"}), frozenset({"-w", "--workspace", "-p", "--package"}), 0,
+            False),
+    "mise": (frozenset({"exec", "x"}), frozenset(), 0, True),
+    "asdf": (frozenset({"exec"}), frozenset(), 0, False),
+    "direnv": (frozenset({"exec"}), frozenset(), 1, False),
+    "docker": (frozenset({"exec"}), frozenset({"-e", "--env", "-u", "--user", "-w", "--workdir",
+                                               "--env-file", "--detach-keys"}), 1, False),
+    "podman": (frozenset({"exec"}), frozenset({"-e", "--env", "-u", "--user", "-w", "--workdir",
+                                               "--env-file", "--detach-keys"}), 1, False),
+    "kubectl": (frozenset({"exec"}), frozenset(), 0, True),
+    "oc": (frozenset({"exec", "rsh"}), frozenset(), 0, True),
+}  # fmt: skip
+
+
+def strip_runner(command: SimpleCommand) -> SimpleCommand | None:
+    """`bundle exec rake db:drop` runs `rake db:drop`; `kubectl exec pod -- sh` runs `sh`."""
+    base = command.base_name or ""
+    spec = RUNNERS.get(base)
+    if spec is None:
+        return None
+    subcommands, takes_value, positionals, until_dashes = spec
+    words = command.args
+    i = 0
+    while i < len(words) and (words[i].text or "").startswith("-"):
+        i += 1  # options before the subcommand (`docker --context x exec`)
+    if i >= len(words) or words[i].text not in subcommands:
+        return None
+    i += 1
+    if until_dashes:
+        texts = [w.text for w in words]
+        if "--" not in texts[i:]:
+            return None
+        rest = words[texts.index("--", i) + 1 :]
+    else:
+        while i < len(words):
+            text = words[i].text
+            if text is None or not text.startswith("-"):
+                break
+            i += 2 if text in takes_value else 1
+        rest = words[i + positionals :]
+    if not rest:
+        return None
+    return replace(command, words=tuple(rest), via=(*command.via, base))
+
 
 # Options that carry their value glued on (`-n10`, `--signal=KILL`) need no special case: they
 # are one word. Short options with a separate value are listed in `takes_value`.
@@ -105,6 +177,9 @@ def strip_wrapper(command: SimpleCommand) -> SimpleCommand | None:
                 pass  # `-n10`: value glued on
             i += 1
             continue
+        if base == "env" and text == "-":
+            i += 1  # `env -` is `env -i`
+            continue
         if spec.skips_assignments and _ASSIGNMENT.match(text):
             i += 1
             continue
@@ -119,15 +194,32 @@ def strip_wrapper(command: SimpleCommand) -> SimpleCommand | None:
     return replace(command, words=tuple(rest), via=(*command.via, base or ""))
 
 
-def unfold_command(command: SimpleCommand) -> list[SimpleCommand]:
+def glob_candidates(command: SimpleCommand, known: Iterable[str]) -> list[SimpleCommand]:
+    """`/???/r?` may be `/bin/rm`: a globbed name stands for every known command it matches."""
+    base = command.base_name
+    if base is None or not (_GLOB_CHARS & set(base)):
+        return []
+    names = [n for n in known if fnmatch.fnmatchcase(n, base)][:_MAX_GLOB_NAMES]
+    return [
+        replace(command, words=(Word.literal(name), *command.words[1:]),
+                via=(*command.via, f"glob {base}"))
+        for name in sorted(names)
+    ]  # fmt: skip
+
+
+def unfold_command(command: SimpleCommand, known: Iterable[str] = ()) -> list[SimpleCommand]:
     """The command and each command it wraps, outermost first (find -exec adds its own)."""
     found = [command]
+    globbed = glob_candidates(command, known)
+    if globbed:
+        found.extend(c for g in globbed for c in unfold_command(g, ()))
+        return found
     current = command
     for _ in range(_MAX_WRAPPERS):
         if current.base_name == "find":
             found.extend(find_actions(current))
             break
-        inner = strip_wrapper(current)
+        inner = strip_wrapper(current) or strip_runner(current)
         if inner is None:
             break
         if current.base_name == "xargs":
@@ -244,6 +336,8 @@ def shell_payload(command: SimpleCommand) -> Word | None:
             if text is not None and text.startswith("--command="):
                 return Word.literal(text.partition("=")[2])
         return None
+    if base == "ssh":
+        return _ssh_command(command.args)
     if base == "watch":
         rest = _after_options(command.args, frozenset({"-n", "--interval"}))
         if not rest:
@@ -261,6 +355,51 @@ def shell_payload(command: SimpleCommand) -> Word | None:
         if text.startswith("-") and not text.startswith("--") and "c" in text[1:]:
             return args[i + 1] if i + 1 < len(args) else None
     return None
+
+
+_SSH_VALUES = frozenset(
+    [
+        "-p",
+        "-i",
+        "-l",
+        "-o",
+        "-F",
+        "-J",
+        "-L",
+        "-R",
+        "-D",
+        "-b",
+        "-c",
+        "-E",
+        "-e",
+        "-m",
+        "-O",
+        "-Q",
+        "-S",
+        "-W",
+        "-w",
+        "-B",
+        "-I",
+    ]
+)
+
+
+def _ssh_command(words: tuple[Word, ...]) -> Word | None:
+    """`ssh [options] host command...`: the remote command, run by the remote user's shell."""
+    i = 0
+    while i < len(words):
+        text = words[i].text
+        if text is None:
+            return None
+        if not text.startswith("-"):
+            break
+        i += 2 if text in _SSH_VALUES else 1
+    rest = words[i + 1 :]
+    if not rest:
+        return None
+    if any(w.text is None for w in rest):
+        return Word(raw=" ".join(w.raw for w in rest), text=None)
+    return Word.literal(" ".join(w.text or "" for w in rest))
 
 
 def _after_options(words: tuple[Word, ...], takes_value: frozenset[str]) -> tuple[Word, ...]:
