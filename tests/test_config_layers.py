@@ -187,10 +187,10 @@ def test_bad_toml_names_the_line(layers) -> None:
 
 
 def test_disabling_a_rule_or_pack(layers) -> None:
-    _, _, user, load = layers
+    project, _, user, load = layers
     write(user, '[rules]\ndisabled = { append = ["rm-no-preserve-root", "disk"] }\n')
     guard = Guard.from_loaded_config(load())
-    assert guard.check("rm -r --no-preserve-root build").decision is Decision.ALLOW
+    assert guard.check("rm -r --no-preserve-root build", str(project)).decision is Decision.ALLOW
     assert guard.check("dd if=/dev/zero of=/dev/sda").decision is Decision.ALLOW
     assert guard.check("rm -rf /").decision is Decision.DENY
     assert not guard.warnings

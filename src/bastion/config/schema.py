@@ -1,27 +1,38 @@
-"""The keys a config file may hold, their types, and which changes relax the policy."""
+"""The keys a config file may hold, their types, and which direction of change relaxes.
+
+`validate` turns one file's raw TOML into typed settings or raises, so merging never meets
+a value of the wrong shape and an error is found before anything from that file applies.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+
+from bastion.config.errors import ConfigError
 
 TIERS = ("green", "yellow", "red")
+"""Lowest to highest: moving a rule towards green relaxes."""
 
 
 @dataclass(frozen=True)
 class KeySpec:
     kind: str
-    """"bool", "int", "list" (of strings) or "tiers" (table of rule id -> tier)."""
+    """"bool", "int" (> 0), "list" (of strings) or "tiers" (table of rule id -> tier)."""
     relaxes_by: str = ""
-    """For lists: "adding" or "removing" relaxes; for ints: "raising" relaxes."""
+    """Lists: "adding" or "removing" relaxes; ints: "raising" relaxes."""
     trusted_only: bool = False
     """Honoured only in the built-in, system and user layers."""
 
 
-SCHEMA: dict[str, dict[str, KeySpec]] = {
+SCHEMA: Mapping[str, Mapping[str, KeySpec]] = {
     "policy": {"project_may_relax": KeySpec("bool", trusted_only=True)},
     "executables": {"allowed": KeySpec("list", relaxes_by="adding")},
     "rules": {
         "disabled": KeySpec("list", relaxes_by="adding"),
+        # Adding a file is fine (its allow rules are vetted by the rules layer); dropping one
+        # a lower layer named would silently remove protections.
         "files": KeySpec("list", relaxes_by="removing"),
         "tiers": KeySpec("tiers"),
     },
@@ -32,3 +43,101 @@ SCHEMA: dict[str, dict[str, KeySpec]] = {
         "parse_timeout_ms": KeySpec("int", relaxes_by="raising"),
     },
 }
+
+LIST_OPS = ("append", "exclude")
+
+
+@dataclass(frozen=True)
+class ListChange:
+    """A list key as written: a replacing list, or append/exclude against the lower layers."""
+
+    replace: tuple[str, ...] | None
+    append: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def map(self, fn: Callable[[str], str]) -> ListChange:
+        replace = None if self.replace is None else tuple(map(fn, self.replace))
+        return ListChange(replace, tuple(map(fn, self.append)), tuple(map(fn, self.exclude)))
+
+    def apply(self, current: Sequence[str]) -> list[str]:
+        wanted = self.replace if self.replace is not None else (*current, *self.append)
+        excluded = set(self.exclude)
+        return [v for v in dict.fromkeys(wanted) if v not in excluded]
+
+
+Setting = bool | int | ListChange | Mapping[str, str]
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings (got {_shown(value)})")
+    return tuple(dict.fromkeys(value))
+
+
+def _list_change(value: object, where: str) -> ListChange:
+    if not isinstance(value, dict):
+        return ListChange(_strings(value, where))
+    for op in value:
+        if op not in LIST_OPS:
+            raise ConfigError(f"{where}: unknown key {op!r} (use a list, or append / exclude)")
+    return ListChange(
+        None,
+        _strings(value.get("append", []), f"{where}.append"),
+        _strings(value.get("exclude", []), f"{where}.exclude"),
+    )
+
+
+def _tiers(value: object, where: str) -> Mapping[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of rule id = tier (got {_shown(value)})")
+    for rule_id, tier in value.items():
+        if tier not in TIERS:
+            raise ConfigError(
+                f"{where}.{rule_id}: unknown tier {_shown(tier)} (use green, yellow or red)"
+            )
+    return MappingProxyType(dict(value))
+
+
+def _setting(spec: KeySpec, value: object, where: str) -> Setting:
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false (got {_shown(value)})")
+        return value
+    if spec.kind == "int":
+        # bool is an int in Python; `max_depth = true` is still a type error.
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError(f"{where} must be a positive whole number (got {_shown(value)})")
+        return value
+    if spec.kind == "list":
+        return _list_change(value, where)
+    return _tiers(value, where)
+
+
+def validate(data: Mapping[str, object], path: str, *, trusted: bool) -> dict[str, Setting]:
+    """One file's settings by dotted key, in file order; raises ConfigError on any bad key."""
+    settings: dict[str, Setting] = {}
+    for section, body in data.items():
+        keys = SCHEMA.get(section)
+        if keys is None:
+            known = ", ".join(SCHEMA)
+            raise ConfigError(f"{path}: unknown section [{section}] (known sections: {known})")
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: '{section}' must be a table ([{section}])")
+        for key, value in body.items():
+            dotted = f"{section}.{key}"
+            spec = keys.get(key)
+            if spec is None:
+                known = ", ".join(keys)
+                raise ConfigError(
+                    f"{path}: unknown key '{dotted}' (known keys in [{section}]: {known})"
+                )
+            if spec.trusted_only and not trusted:
+                # A cloned repository must not be able to grant itself more power.
+                raise ConfigError(f"{path}: {dotted} is only allowed in the user or system config")
+            settings[dotted] = _setting(spec, value, f"{path}: {dotted}")
+    return settings

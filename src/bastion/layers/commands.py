@@ -9,16 +9,29 @@ from dataclasses import dataclass, field, replace
 from bastion.layers.interface import Layer
 from bastion.model import Decision, Finding, Tier, ToolCall, ToolKind
 from bastion.paths import PathContext
-from bastion.rules.engine import RuleHit, RuleSet, hit_to_finding
+from bastion.rules.engine import RuleHit, RuleSet, hit_to_finding, render_nudge
 from bastion.shell.budget import Budget, BudgetExceeded, Limits
 from bastion.shell.interpreters import INTERPRETERS, shell_lines
 from bastion.shell.parse import parse_script
-from bastion.shell.reentry import NestedCode, Unresolved, nested_code, static_stdins
-from bastion.shell.syntax import Script, SimpleCommand
+from bastion.shell.reentry import (
+    NestedCode,
+    Unresolved,
+    nested_code,
+    static_stdins,
+    substitution_output,
+)
+from bastion.shell.syntax import Script, SimpleCommand, Word
 from bastion.shell.unfold import SHELLS, unfold_command
 from bastion.shell.variants import spelling_variants
 
 LAYER = "commands"
+DYNAMIC_NAME = "dynamic-command-name"
+# What a run-time command name is tried as: the primitives a hidden destructive command uses.
+DYNAMIC_GUESSES = frozenset(
+    {"rm", "rmdir", "shred", "dd", "mkfs", "mkfs.ext4", "chmod", "chown", "mv", "git", "curl",
+     "wget", "nc", "ncat", "socat", "bash", "sh", "find", "truncate", "kubectl", "docker",
+     "terraform", "aws", "gcloud", "psql", "mysql", "redis-cli"}
+)  # fmt: skip
 
 
 @dataclass
@@ -62,7 +75,7 @@ class CommandLayer(Layer):
         paths = PathContext(cwd=cwd, home=self.home, project_root=self.project_root or cwd)
         budget = Budget(self.limits)
         try:
-            self._collect(analysis, budget)
+            self._collect(analysis, budget, cwd)
         except BudgetExceeded as exc:
             return self._spent(analysis, exc)
         commands = tuple(analysis.commands)
@@ -75,10 +88,59 @@ class CommandLayer(Layer):
             analysis.hits = self.rules.match(
                 commands, analysis.texts, paths, unresolved, stdin, tick=budget.check_time
             )
+            dynamic = self._dynamic_names(commands, paths, budget)
         except BudgetExceeded as exc:
             return self._spent(analysis, exc)
         analysis.findings.extend(hit_to_finding(h, LAYER) for h in analysis.hits)
+        analysis.findings.extend(dynamic)
         return analysis
+
+    def _dynamic_names(
+        self, commands: tuple[SimpleCommand, ...], paths: PathContext, budget: Budget
+    ) -> list[Finding]:
+        """`$X -rf /`: judge the command as each name the rules know; ask if one is blocked."""
+        if DYNAMIC_NAME in self.rules.disabled:
+            return []
+        findings: list[Finding] = []
+        for command in commands:
+            if not command.words or not command.words[0].dynamic:
+                continue
+            raw = command.words[0].raw
+            guesses = tuple(
+                replace(command, words=(Word.literal(name), *command.words[1:]))
+                for name in sorted(self.rules.command_names & DYNAMIC_GUESSES)
+            )
+            bare = tuple(replace(g, words=g.words[:1]) for g in guesses)
+            # Only blocks whose evidence is in these arguments count: not a rule that blocks
+            # the bare name (`dropdb`), nor one that a lone flag satisfies (`sgdisk -o`).
+            name_only = {
+                (h.command.base_name if h.command else "", h.rule.id)
+                for h in self.rules.match(bare, (), paths, tick=budget.check_time)
+            }
+            blocked = [
+                h
+                for h in self.rules.match(guesses, (), paths, tick=budget.check_time)
+                if h.rule.decision is Decision.DENY
+                and h.target  # an operand or redirect is the evidence, not a lone flag
+                and (h.command.base_name if h.command else "", h.rule.id) not in name_only
+            ]
+            if blocked:
+                hit = blocked[0]
+                findings.append(
+                    Finding(
+                        layer=LAYER,
+                        rule_id=DYNAMIC_NAME,
+                        decision=Decision.ASK,
+                        tier=Tier.YELLOW,
+                        message=(
+                            f"The command name {raw} is only known at run time; if it is "
+                            f"{hit.command.base_name if hit.command else '?'}, this is blocked "
+                            f"({hit.rule.id}: {render_nudge(hit)}). Spell the command out."
+                        ),
+                        subject=command.display(),
+                    )
+                )
+        return findings
 
     @staticmethod
     def _spent(analysis: Analysis, exc: BudgetExceeded) -> Analysis:
@@ -98,10 +160,11 @@ class CommandLayer(Layer):
         )
         return analysis
 
-    def _collect(self, analysis: Analysis, budget: Budget) -> None:
+    def _collect(self, analysis: Analysis, budget: Budget, cwd: str) -> None:
         """Parse, unfold wrappers, and re-enter nested code, all inside one budget."""
         pending: list[NestedCode] = [NestedCode("shell", analysis.source, 0, ())]
-        env = {"HOME": self.home}
+        # Known for what they are, whatever their exact value: $HOME, the cwd, a temp dir.
+        env = {"HOME": self.home, "PWD": cwd, "TMPDIR": "/tmp"}
         last_pipeline = 0
         while pending:
             code = pending.pop()
@@ -121,13 +184,29 @@ class CommandLayer(Layer):
                 analysis.scripts.append(script)
                 analysis.texts.append(script.code_text)
                 unfolded: list[SimpleCommand] = []
-                for command in script.commands:
+                for command in _with_substituted_names(script.commands):
                     for inner in unfold_command(command, self._known_names):
                         unfolded.append(_with_via(inner, code.via) if code.via else inner)
                 analysis.commands.extend(unfolded)
                 nested, unresolved = nested_code(unfolded)
                 pending.extend(nested)
                 analysis.unresolved.extend(unresolved)
+
+
+def _with_substituted_names(commands: tuple[SimpleCommand, ...]) -> list[SimpleCommand]:
+    """`$(echo rm) -rf ~` runs `rm -rf ~`: a name whose substitution prints a known text."""
+    found: list[SimpleCommand] = []
+    for command in commands:
+        found.append(command)
+        if command.words and command.words[0].dynamic:
+            output = substitution_output(command.words[0], commands, command.depth)
+            if output and output.split():
+                name_words = tuple(Word.literal(w) for w in output.split())
+                found.append(
+                    replace(command, words=(*name_words, *command.words[1:]),
+                            via=(*command.via, "$(...)"))
+                )  # fmt: skip
+    return found
 
 
 def _with_via(command: SimpleCommand, via: tuple[str, ...]) -> SimpleCommand:

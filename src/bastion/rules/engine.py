@@ -62,6 +62,7 @@ class RuleSet:
                     )
                 seen[rule.id] = rule
         self.all_rules = tuple(seen.values())
+        self.disabled = disabled
         self.rules = tuple(
             r for r in self.all_rules if r.id not in disabled and r.pack not in disabled
         )

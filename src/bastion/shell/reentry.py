@@ -3,6 +3,7 @@ interpreter, decoded payloads, and command substitutions whose output is known s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from bastion.shell.interpreters import CODE_FLAGS, language_of
 from bastion.shell.option_exec import option_commands
 from bastion.shell.syntax import SimpleCommand, Word
 from bastion.shell.unfold import SHELLS, shell_payload
+from bastion.shell.words import unescape_double_quoted
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ def nested_code(
             if text is None:
                 text = _resolve_payload(command, commands)
             if text is None:
+                text = _code_around_variables(payload)
+            if text is None:
                 unresolved.append(
                     Unresolved(command, f"{command.base_name} runs code built at run time")
                 )
@@ -139,6 +143,27 @@ def nested_code(
         if stdin is not None:
             found.append(NestedCode(language, stdin, command.depth + 1, (*via, "stdin")))
     return found, unresolved
+
+
+_WHOLLY_DYNAMIC = re.compile(r"\$\{?[A-Za-z_@*][A-Za-z0-9_]*\}?|\$\(.*\)|`.*`", re.DOTALL)
+
+
+def _code_around_variables(payload: Word) -> str | None:
+    """`bash -c "ls $DIR | wc -l"`: the code is known, only a value is not; read the code.
+
+    None when the payload is wholly a variable or a substitution: then the code itself is
+    unknown.
+    """
+    raw = payload.raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        quote, raw = raw[0], raw[1:-1]
+        if quote == '"':
+            raw = unescape_double_quoted(raw)
+    if not raw.strip() or _WHOLLY_DYNAMIC.fullmatch(raw.strip()):
+        return None
+    if "$(" in raw or "`" in raw:
+        return None  # code built from a command's output
+    return raw
 
 
 def _process_substitution_operand(command: SimpleCommand, language: str | None) -> Word | None:

@@ -197,8 +197,8 @@ def strip_wrapper(command: SimpleCommand) -> SimpleCommand | None:
 def glob_candidates(command: SimpleCommand, known: Iterable[str]) -> list[SimpleCommand]:
     """`/???/r?` may be `/bin/rm`: a globbed name stands for every known command it matches."""
     base = command.base_name
-    if base is None or not (_GLOB_CHARS & set(base)):
-        return []
+    if base is None or not (_GLOB_CHARS & set(base)) or not (set(base) - _GLOB_CHARS - {"]"}):
+        return []  # a bare `*` runs whatever file sorts first: nothing to go on
     names = [n for n in known if fnmatch.fnmatchcase(n, base)][:_MAX_GLOB_NAMES]
     return [
         replace(command, words=(Word.literal(name), *command.words[1:]),
@@ -244,16 +244,15 @@ def find_actions(command: SimpleCommand) -> list[SimpleCommand]:
     of it, so path sense can judge what the action will touch.
     """
     words = command.args
-    paths: list[str] = []
+    paths: list[Word] = []
     i = 0
-    while (
-        i < len(words)
-        and words[i].text is not None
-        and not (words[i].text or "").startswith(("-", "(", "!"))
-    ):
-        paths.append(words[i].text or ".")
+    while i < len(words) and not (words[i].text or "").startswith(("-", "(", "!")):
+        paths.append(words[i])
         i += 1
-    root = paths[0] if paths else "."
+    root_word = paths[0] if paths else Word.literal(".")
+    if root_word.text is None:
+        return _find_actions_unknown_root(command, root_word)
+    root = root_word.text
     texts = [w.text for w in words[i:]]
     filtered = any(t in _FIND_TESTS for t in texts)
     placeholder = (root.rstrip("/") + "/{}") if filtered else root
@@ -294,6 +293,18 @@ def find_actions(command: SimpleCommand) -> list[SimpleCommand]:
             )
         j += 1
     return actions
+
+
+def _find_actions_unknown_root(command: SimpleCommand, root: Word) -> list[SimpleCommand]:
+    """`find "$DIR" -delete`: what is deleted is as unknown as `$DIR`."""
+    texts = [w.text for w in command.args]
+    if "-delete" not in texts and not _FIND_EXEC & set(t for t in texts if t):
+        return []
+    unknown = Word(raw=root.raw, text=None, start=root.start, end=root.end)
+    return [
+        replace(command, words=(Word.literal("rm"), Word.literal("-rf"), unknown),
+                via=(*command.via, "find"))
+    ] if "-delete" in texts else []  # fmt: skip
 
 
 def _xargs_placeholders(xargs: SimpleCommand, inner: SimpleCommand) -> SimpleCommand:
