@@ -29,6 +29,7 @@ PATH_CLASSES = frozenset(
         "dynamic",
         "substituted",
         "null",
+        "system-root",
     }
 )
 
@@ -87,6 +88,8 @@ class PathContext:
                 found.add("outside-project")
             if _is_system(path) and "home" not in found:
                 found.add("system")
+                if path in SYSTEM_DIRS:
+                    found.add("system-root")
         return frozenset(found)
 
 
