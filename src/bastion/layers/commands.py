@@ -21,7 +21,7 @@ from bastion.shell.reentry import (
     substitution_output,
 )
 from bastion.shell.syntax import Script, SimpleCommand, Word
-from bastion.shell.unfold import SHELLS, unfold_command
+from bastion.shell.unfold import RUNTIME_INPUT, SHELLS, unfold_command
 from bastion.shell.variants import spelling_variants
 
 LAYER = "commands"
@@ -91,7 +91,12 @@ class CommandLayer(Layer):
             dynamic = self._dynamic_names(commands, paths, budget)
         except BudgetExceeded as exc:
             return self._spent(analysis, exc)
-        analysis.findings.extend(hit_to_finding(h, LAYER) for h in analysis.hits)
+        seen: set[tuple[str, str]] = set()
+        for hit in analysis.hits:
+            finding = hit_to_finding(hit, LAYER)
+            if (finding.rule_id, finding.subject) not in seen:  # one per rule and command
+                seen.add((finding.rule_id, finding.subject))
+                analysis.findings.append(finding)
         analysis.findings.extend(dynamic)
         return analysis
 
@@ -187,6 +192,7 @@ class CommandLayer(Layer):
                 for command in _with_substituted_names(script.commands):
                     for inner in unfold_command(command, self._known_names):
                         unfolded.append(_with_via(inner, code.via) if code.via else inner)
+                unfolded = _fill_runtime_input(unfolded)
                 analysis.commands.extend(unfolded)
                 nested, unresolved = nested_code(unfolded)
                 pending.extend(nested)
@@ -207,6 +213,38 @@ def _with_substituted_names(commands: tuple[SimpleCommand, ...]) -> list[SimpleC
                             via=(*command.via, "$(...)"))
                 )  # fmt: skip
     return found
+
+
+_MAX_INPUTS = 8
+
+
+def _fill_runtime_input(commands: list[SimpleCommand]) -> list[SimpleCommand]:
+    """`echo / | xargs rm -rf` runs `rm -rf /`: where xargs or parallel read a pipe whose text
+    is known, the run-time input becomes that text."""
+    if not any(RUNTIME_INPUT in w.raw for c in commands for w in c.words):
+        return commands
+    stdins = static_stdins(commands)
+    filled: list[SimpleCommand] = []
+    for index, command in enumerate(commands):
+        text = stdins.get(index)
+        if text is None or not any(RUNTIME_INPUT in w.raw for w in command.words):
+            filled.append(command)
+            continue
+        lines = [line for line in text.strip("\n\0").replace("\0", "\n").split("\n") if line]
+        # Items are blank-separated by default, whole lines with -0/-d/-I: read both ways.
+        for line in lines[:_MAX_INPUTS] or [""]:
+            for split in (True, False):
+                words: list[Word] = []
+                for word in command.words:
+                    if word.raw == RUNTIME_INPUT:
+                        parts = line.split() if split else [line]
+                        words.extend(Word.literal(t) for t in parts)
+                    elif word.text is None and RUNTIME_INPUT in word.raw:
+                        words.append(Word.literal(word.raw.replace(RUNTIME_INPUT, line)))
+                    else:
+                        words.append(word)
+                filled.append(replace(command, words=tuple(words)))
+    return filled
 
 
 def _with_via(command: SimpleCommand, via: tuple[str, ...]) -> SimpleCommand:

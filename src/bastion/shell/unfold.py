@@ -17,6 +17,8 @@ from bastion.shell.syntax import SimpleCommand, Word
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _MAX_WRAPPERS = 16
 _MAX_GLOB_NAMES = 32
+_MAX_JOBS = 8
+RUNTIME_INPUT = "$__bastion_input"  # reads as an unknown variable wherever it is re-parsed
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -67,7 +69,7 @@ WRAPPERS: dict[str, Wrapper] = {
     "ltrace": _w("-o -e -p -s -u -a -n -A -D -F --output --user"),
     "busybox": _w(),
     "toybox": _w(),
-    "xargs": _w("-I -i -d -E -e -L -l -n -P -s -a --delimiter --eof --max-lines --max-args "
+    "xargs": _w("-I -J -d -E -L -n -P -s -a --delimiter --eof --max-lines --max-args "
                 "--max-procs --max-chars --arg-file --replace --process-slot-var"),
     "unbuffer": _w(),
     "caffeinate": _w("-t -w"),
@@ -217,7 +219,10 @@ def unfold_command(command: SimpleCommand, known: Iterable[str] = ()) -> list[Si
     current = command
     for _ in range(_MAX_WRAPPERS):
         if current.base_name == "find":
-            found.extend(find_actions(current))
+            found.extend(c for a in find_actions(current) for c in unfold_command(a, known))
+            break
+        if current.base_name == "parallel":
+            found.extend(c for j in parallel_jobs(current) for c in unfold_command(j, known))
             break
         inner = strip_wrapper(current) or strip_runner(current)
         if inner is None:
@@ -307,21 +312,63 @@ def _find_actions_unknown_root(command: SimpleCommand, root: Word) -> list[Simpl
     ] if "-delete" in texts else []  # fmt: skip
 
 
+_PARALLEL_SEPARATORS = frozenset({":::", "::::", ":::+", "::::+"})
+
+
+def parallel_jobs(command: SimpleCommand) -> list[SimpleCommand]:
+    """`parallel CMD ::: a b` runs `CMD a` and `CMD b`; with no CMD each input is a command."""
+    texts = [w.text for w in command.words]
+    cut = next((i for i, t in enumerate(texts) if t in _PARALLEL_SEPARATORS), len(texts))
+    head = replace(command, words=command.words[:cut])
+    inputs = [w for w in command.words[cut + 1 :] if w.text not in _PARALLEL_SEPARATORS]
+    inner = strip_wrapper(head)
+    via = (*command.via, "parallel")
+    if inner is None:  # no command: every input is a shell command line
+        return [
+            replace(command, words=(Word.literal("sh"), Word.literal("-c"), w), via=via)
+            for w in inputs[:_MAX_JOBS]
+        ]
+    if not inputs:
+        inputs = [Word(raw=RUNTIME_INPUT, text=None)]
+    jobs: list[SimpleCommand] = []
+    for value in inputs[:_MAX_JOBS]:
+        words = [_fill(w, value) for w in inner.words]
+        if not any(w.text is not None and "{}" in w.text for w in inner.words):
+            words.append(value)
+        jobs.append(replace(inner, words=tuple(words), via=via))
+    return jobs
+
+
+def _fill(word: Word, value: Word) -> Word:
+    if word.text is None or "{}" not in word.text:
+        return word
+    if value.text is None:
+        return Word(raw=word.text.replace("{}", RUNTIME_INPUT), text=None, start=word.start,
+                    end=word.end)  # fmt: skip
+    return Word(raw=word.raw, text=word.text.replace("{}", value.text), start=word.start,
+                end=word.end)  # fmt: skip
+
+
 def _xargs_placeholders(xargs: SimpleCommand, inner: SimpleCommand) -> SimpleCommand:
     """With `-I{}` the replace string stands for input not known here: make it dynamic."""
     texts = [w.text for w in xargs.args]
     marker: str | None = None
     for i, text in enumerate(texts):
-        if text in ("-I", "--replace") and i + 1 < len(texts):
+        if text in ("-I", "-J") and i + 1 < len(texts):
             marker = texts[i + 1]
+        elif text == "--replace":
+            marker = "{}"
         elif text is not None and text.startswith("-I") and len(text) > 2:
             marker = text[2:]
         elif text is not None and (text == "-i" or text.startswith("--replace=")):
             marker = text.partition("=")[2] or "{}"
     if not marker:
-        return inner
+        # Plain xargs appends what it reads: operands known only at run time.
+        return replace(inner, words=(*inner.words, Word(raw=RUNTIME_INPUT, text=None)))
+    # The raw text keeps the shape with a variable in place of the input, so `sh -c 'rm -rf {}'`
+    # still reads as code: `rm -rf $__bastion_input`.
     words = tuple(
-        Word(raw=w.raw, text=None, start=w.start, end=w.end)
+        Word(raw=w.text.replace(marker, RUNTIME_INPUT), text=None, start=w.start, end=w.end)
         if w.text is not None and marker in w.text
         else w
         for w in inner.words
