@@ -157,6 +157,15 @@ def _command(names: tuple[str, ...]) -> Evaluator:
     return evaluate
 
 
+def _not_command(names: tuple[str, ...]) -> Evaluator:
+    unwanted = frozenset(names)
+
+    def evaluate(ctx: MatchContext, index: int) -> str | None:
+        return None if ctx.commands[index].base_name in unwanted else ""
+
+    return evaluate
+
+
 def _command_matches(patterns: tuple[str, ...]) -> Evaluator:
     regexes = _regexes(patterns)
     known: dict[str, bool] = {}  # base names repeat across calls: remember each answer
@@ -342,6 +351,9 @@ PREDICATES: dict[str, PredicateSpec] = {
         1, _via, doc="the command was reached through one of these (sudo, bash, python, stdin...)"
     ),
     "command": PredicateSpec(1, _command, doc="the base command name is one of these"),
+    "not_command": PredicateSpec(
+        1, _not_command, doc="the base command name is none of these (for general rules)"
+    ),
     "command_matches": PredicateSpec(
         1, _command_matches, "regex", "the base command name matches one regex in full"
     ),
