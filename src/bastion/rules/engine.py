@@ -17,7 +17,7 @@ from bastion.rules.model import (
     Rule,
     RuleFile,
 )
-from bastion.rules.predicates import PREDICATES, Evaluator, MatchContext
+from bastion.rules.predicates import PREDICATES, Evaluator, MatchContext, SearchEvaluator
 from bastion.rules.regexes import RegexSet
 from bastion.shell.syntax import SimpleCommand
 
@@ -73,6 +73,7 @@ class RuleSet:
         # only the alternatives about its name (and the few that start otherwise) are tried.
         self._by_command: dict[str, list[_CompiledAst]] = {}
         self._any_command: list[_CompiledAst] = []
+        self._any_redirected: list[_CompiledAst] = []  # start with a redirect predicate
         self._not_in: list[tuple[Rule, frozenset[str]]] = []
         for rule in self.rules:
             for matcher in rule.matchers:
@@ -89,8 +90,29 @@ class RuleSet:
                             self._by_command.setdefault(name, []).append(_CompiledAst(rule, rest))
                     else:
                         every = tuple(PREDICATES[c.name].build(c.args) for c in matcher.calls)
-                        self._any_command.append(_CompiledAst(rule, every))
+                        bucket = (
+                            self._any_redirected
+                            if first.name in _REDIRECT_PREDICATES
+                            else self._any_command
+                        )
+                        bucket.append(_CompiledAst(rule, every))
         self._regex_set = RegexSet(patterns)
+        self._search_sets = _index_searches(
+            c.evaluators
+            for cs in (*self._by_command.values(), self._any_command, self._any_redirected)
+            for c in cs
+        )
+        # Alternatives led by command_matches(...) are tried only for the names the set hit.
+        self._by_name_pattern: dict[int, list[_CompiledAst]] = {}
+        unnamed: list[_CompiledAst] = []
+        for compiled in self._any_command:
+            lead = compiled.evaluators[0]
+            if isinstance(lead, SearchEvaluator) and lead.kind == "name":
+                for pattern_id in lead.ids:
+                    self._by_name_pattern.setdefault(pattern_id, []).append(compiled)
+            else:
+                unnamed.append(compiled)
+        self._any_command = unnamed
         # Names the rules care about: what a globbed command name (`/???/r?`) may stand for.
         self.command_names = frozenset(
             name
@@ -129,13 +151,21 @@ class RuleSet:
             for index in dict.fromkeys(self._regex_set.match(text)):
                 rule = self._regex_owner[index]
                 hits.append(RuleHit(rule, f"text:{i}", tier=self.tier_of(rule)))
-        ctx = MatchContext(commands, self.flag_specs, paths, self.lists, unresolved, stdin)
+        ctx = MatchContext(
+            commands, self.flag_specs, paths, self.lists, unresolved, stdin, self._search_sets
+        )
         for i, command in enumerate(commands):
             if tick is not None and i % 64 == 63:
                 tick()  # the time budget covers matching too
             base = command.base_name
             matched: set[str] = set()
-            for compiled in (*self._by_command.get(base or "", ()), *self._any_command):
+            candidates = (*self._by_command.get(base or "", ()), *self._any_command)
+            if self._by_name_pattern:
+                for pattern_id in ctx.search_hits("name", i) or ():
+                    candidates = (*candidates, *self._by_name_pattern.get(pattern_id, ()))
+            if command.redirects:
+                candidates = (*candidates, *self._any_redirected)
+            for compiled in candidates:
                 rule = compiled.rule
                 if rule.id in matched:
                     continue
@@ -148,6 +178,25 @@ class RuleSet:
                     if base not in allowed:
                         hits.append(RuleHit(rule, f"cmd:{i}", command, "", self.tier_of(rule)))
         return _apply_allows(hits)
+
+
+_REDIRECT_PREDICATES = frozenset({"redirect_to", "redirect_target", "redirect_from"})
+
+
+def _index_searches(groups: Iterable[tuple[Evaluator, ...]]) -> dict[str, RegexSet]:
+    """Number every search pattern of each kind and compile each kind into one RE2 set."""
+    patterns: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    for evaluators in groups:
+        for evaluator in evaluators:
+            if not isinstance(evaluator, SearchEvaluator) or id(evaluator) in seen:
+                continue
+            seen.add(id(evaluator))
+            kind_patterns = patterns.setdefault(evaluator.kind, [])
+            start = len(kind_patterns)
+            kind_patterns.extend(evaluator.patterns)
+            evaluator.ids = frozenset(range(start, len(kind_patterns)))
+    return {kind: RegexSet(found) for kind, found in patterns.items()}
 
 
 def _holds(evaluators: tuple[Evaluator, ...], ctx: MatchContext, index: int) -> str | None:

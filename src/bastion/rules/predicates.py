@@ -9,7 +9,7 @@ from typing import Any
 
 from bastion.paths import PATH_CLASSES, PathContext
 from bastion.rules.model import FlagSpec
-from bastion.rules.regexes import compile_error, compile_regex
+from bastion.rules.regexes import RegexSet, compile_error, compile_regex
 from bastion.shell.syntax import SimpleCommand, Word
 
 _DEFAULT_SPEC = FlagSpec(command="")
@@ -69,15 +69,31 @@ class MatchContext:
         lists: Mapping[str, frozenset[str]],
         unresolved: frozenset[int] = frozenset(),
         stdin: Mapping[int, str] | None = None,
+        search_sets: Mapping[str, RegexSet] | None = None,
     ) -> None:
         self.commands = commands
         self.unresolved = unresolved
         self.stdin = stdin or {}
+        self.search_sets = search_sets or {}
+        self._search_hits: dict[tuple[str, int], frozenset[int]] = {}
         self.flag_specs = flag_specs
         self.paths = paths
         self.lists = lists
         self._parsed: dict[int, ParsedArgs] = {}
         self._groups: dict[tuple[str, str], frozenset[str]] = {}
+
+    def search_hits(self, kind: str, index: int) -> frozenset[int] | None:
+        """Ids of the patterns of `kind` found in this command's text (None: no set built)."""
+        regex_set = self.search_sets.get(kind)
+        if regex_set is None:
+            return None
+        key = (kind, index)
+        hits = self._search_hits.get(key)
+        if hits is None:
+            text = SEARCH_TEXTS[kind](self, index)
+            hits = frozenset(regex_set.match(text)) if text is not None else frozenset()
+            self._search_hits[key] = hits
+        return hits
 
     def paths_for(self, index: int) -> PathContext:
         """The path context of one command: after `cd /`, `*` means `/*`."""
@@ -167,21 +183,9 @@ def _not_command(names: tuple[str, ...]) -> Evaluator:
 
 
 def _command_matches(patterns: tuple[str, ...]) -> Evaluator:
-    regexes = _regexes(patterns)
-    known: dict[str, bool] = {}  # base names repeat across calls: remember each answer
-
-    def evaluate(ctx: MatchContext, index: int) -> str | None:
-        base = ctx.commands[index].base_name
-        if base is None:
-            return None
-        hit = known.get(base)
-        if hit is None:
-            hit = any(r.fullmatch(base) for r in regexes)
-            if len(known) < 4096:
-                known[base] = hit
-        return "" if hit else None
-
-    return evaluate
+    # Searched as one RE2 set over base names with every other command_matches (see
+    # SearchEvaluator); anchored so that the whole name must match.
+    return SearchEvaluator("name", tuple(f"^(?:{p})$" for p in patterns))
 
 
 def _subcommand(names: tuple[str, ...]) -> Evaluator:
@@ -286,22 +290,38 @@ def _redirect_from(patterns: tuple[str, ...]) -> Evaluator:
     return evaluate
 
 
-def _search(
-    patterns: tuple[str, ...], pick: Callable[[MatchContext, int], str | None]
-) -> Evaluator:
-    regexes = _regexes(patterns)
+class SearchEvaluator:
+    """A regex search over one text of a command (its args, operands or stdin).
 
-    def evaluate(ctx: MatchContext, index: int) -> str | None:
-        text = pick(ctx, index)
+    The rule set gathers every pattern of a kind into one RE2 set and numbers them
+    (`ids`); per command the set runs once, and a pattern's own regex runs only to bind the
+    matched text once the set says it hits.
+    """
+
+    def __init__(self, kind: str, patterns: tuple[str, ...]) -> None:
+        self.kind = kind
+        self.patterns = patterns
+        self.regexes = _regexes(patterns)
+        self.ids: frozenset[int] = frozenset()
+
+    def __call__(self, ctx: MatchContext, index: int) -> str | None:
+        hits = ctx.search_hits(self.kind, index)
+        if hits is not None and hits.isdisjoint(self.ids):
+            return None
+        if self.kind == "name" and hits is not None:
+            return ""  # the set already matched the whole name
+        text = SEARCH_TEXTS[self.kind](ctx, index)
         if text is None:
             return None
-        for regex in regexes:
+        for regex in self.regexes:
             found = regex.search(text)
             if found:
                 return str(found.group(0))
         return None
 
-    return evaluate
+
+def _search(patterns: tuple[str, ...], kind: str) -> Evaluator:
+    return SearchEvaluator(kind, patterns)
 
 
 def _joined_args(ctx: MatchContext, index: int) -> str:
@@ -314,6 +334,18 @@ def _joined_operands(ctx: MatchContext, index: int) -> str:
 
 def _stdin_text(ctx: MatchContext, index: int) -> str | None:
     return ctx.stdin.get(index)
+
+
+def _base_name(ctx: MatchContext, index: int) -> str | None:
+    return ctx.commands[index].base_name
+
+
+SEARCH_TEXTS: dict[str, Callable[[MatchContext, int], str | None]] = {
+    "name": _base_name,
+    "args": _joined_args,
+    "operands": _joined_operands,
+    "stdin": _stdin_text,
+}
 
 
 def _dynamic_name(args: tuple[str, ...]) -> Evaluator:
@@ -382,19 +414,19 @@ PREDICATES: dict[str, PredicateSpec] = {
     ),
     "args_match": PredicateSpec(
         1,
-        lambda a: _search(a, _joined_args),
+        lambda a: _search(a, "args"),
         "regex",
         "a regex is found in the arguments joined by spaces (flags included)",
     ),
     "operands_match": PredicateSpec(
         1,
-        lambda a: _search(a, _joined_operands),
+        lambda a: _search(a, "operands"),
         "regex",
         "a regex is found in the operands joined by spaces (flags and their values left out)",
     ),
     "stdin_match": PredicateSpec(
         1,
-        lambda a: _search(a, _stdin_text),
+        lambda a: _search(a, "stdin"),
         "regex",
         "a regex is found in what the command reads on stdin, when that is known statically",
     ),

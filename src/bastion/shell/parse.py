@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
@@ -22,6 +22,7 @@ _QUOTED = frozenset({"string", "raw_string", "ansi_c_string", "translated_string
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _TIME_CHECK_EVERY = 256
 _CHUNK = 1024
+_LEAVES_KEPT = frozenset({"heredoc_body", "variable_assignment", "command"})
 _DIRECT_PARSE_LIMIT = 4096
 _BLANK = bytes(0x0A if b == 0x0A else 0x20 for b in range(256))
 
@@ -36,8 +37,7 @@ def _parser() -> Parser:
     return parser
 
 
-@dataclass(frozen=True)
-class _Frame:
+class _Frame(NamedTuple):  # a NamedTuple: millions are made, and they must be cheap
     node: Node
     depth: int
     pipes: tuple[PipeSlot, ...]
@@ -64,6 +64,9 @@ class _Walker:
         self.visited = 0
 
     def walk(self, root: Node) -> None:
+        # Leaves (words, operators) need no visit of their own when the tree parsed cleanly:
+        # commands read their words directly. With errors every node is visited to report them.
+        keep_leaves = root.has_error
         stack = [_Frame(root, self.base_depth, (), ())]
         while stack:
             frame = stack.pop()
@@ -71,7 +74,7 @@ class _Walker:
             self.visited += 1
             if self.visited % _TIME_CHECK_EVERY == 0:
                 self.budget.check_time()
-            self.budget.add_nodes(1)
+                self.budget.add_nodes(_TIME_CHECK_EVERY)
             if frame.depth > self.max_depth:
                 self.max_depth = frame.depth
                 self.budget.check_depth(frame.depth)
@@ -99,7 +102,7 @@ class _Walker:
                 stack.extend(
                     _Frame(c, frame.depth, frame.pipes, frame.redirects)
                     for c in reversed(children)
-                    if c is not None
+                    if c is not None and (keep_leaves or c.child_count or c.type in _LEAVES_KEPT)
                 )
                 continue
             elif kind == "variable_assignment":
@@ -115,7 +118,9 @@ class _Walker:
             stack.extend(
                 _Frame(c, child_depth, frame.pipes, frame.redirects)
                 for c in reversed(node.children)
+                if keep_leaves or c.child_count or c.type in _LEAVES_KEPT
             )
+        self.budget.add_nodes(self.visited % _TIME_CHECK_EVERY)
 
     def _syntax_error(self, node: Node) -> None:
         line, col = node.start_point
