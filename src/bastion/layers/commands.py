@@ -26,6 +26,7 @@ from bastion.shell.variants import spelling_variants
 
 LAYER = "commands"
 DYNAMIC_NAME = "dynamic-command-name"
+_MAX_DYNAMIC_NAMES = 4
 # What a run-time command name is tried as: the primitives a hidden destructive command uses.
 DYNAMIC_GUESSES = frozenset(
     {"rm", "rmdir", "shred", "dd", "mkfs", "mkfs.ext4", "chmod", "chown", "mv", "git", "curl",
@@ -106,45 +107,48 @@ class CommandLayer(Layer):
         """`$X -rf /`: judge the command as each name the rules know; ask if one is blocked."""
         if DYNAMIC_NAME in self.rules.disabled:
             return []
+        dynamic = [c for c in commands if c.words and c.words[0].dynamic][:_MAX_DYNAMIC_NAMES]
+        if not dynamic:
+            return []
+        names = sorted(self.rules.command_names & DYNAMIC_GUESSES)
+        # All guesses for all dynamic commands go through the rules in one pass each.
+        guesses = tuple(
+            replace(c, words=(Word.literal(n), *c.words[1:])) for c in dynamic for n in names
+        )
+        bare = tuple(replace(g, words=g.words[:1]) for g in guesses)
+        # Only blocks whose evidence is in these arguments count: not a rule that blocks the
+        # bare name (`dropdb`), nor one that a lone flag satisfies (`sgdisk -o`).
+        name_only = {
+            (h.command.base_name if h.command else "", h.rule.id)
+            for h in self.rules.match(bare, (), paths, tick=budget.check_time)
+        }
         findings: list[Finding] = []
-        for command in commands:
-            if not command.words or not command.words[0].dynamic:
+        reported: set[int] = set()
+        for hit in self.rules.match(guesses, (), paths, tick=budget.check_time):
+            index = int(hit.subject.split(":")[1]) // max(1, len(names))
+            if (
+                index in reported
+                or hit.rule.decision is not Decision.DENY
+                or not hit.target  # an operand or redirect is the evidence, not a lone flag
+                or (hit.command.base_name if hit.command else "", hit.rule.id) in name_only
+            ):
                 continue
-            raw = command.words[0].raw
-            guesses = tuple(
-                replace(command, words=(Word.literal(name), *command.words[1:]))
-                for name in sorted(self.rules.command_names & DYNAMIC_GUESSES)
-            )
-            bare = tuple(replace(g, words=g.words[:1]) for g in guesses)
-            # Only blocks whose evidence is in these arguments count: not a rule that blocks
-            # the bare name (`dropdb`), nor one that a lone flag satisfies (`sgdisk -o`).
-            name_only = {
-                (h.command.base_name if h.command else "", h.rule.id)
-                for h in self.rules.match(bare, (), paths, tick=budget.check_time)
-            }
-            blocked = [
-                h
-                for h in self.rules.match(guesses, (), paths, tick=budget.check_time)
-                if h.rule.decision is Decision.DENY
-                and h.target  # an operand or redirect is the evidence, not a lone flag
-                and (h.command.base_name if h.command else "", h.rule.id) not in name_only
-            ]
-            if blocked:
-                hit = blocked[0]
-                findings.append(
-                    Finding(
-                        layer=LAYER,
-                        rule_id=DYNAMIC_NAME,
-                        decision=Decision.ASK,
-                        tier=Tier.YELLOW,
-                        message=(
-                            f"The command name {raw} is only known at run time; if it is "
-                            f"{hit.command.base_name if hit.command else '?'}, this is blocked "
-                            f"({hit.rule.id}: {render_nudge(hit)}). Spell the command out."
-                        ),
-                        subject=command.display(),
-                    )
+            reported.add(index)
+            command = dynamic[index]
+            findings.append(
+                Finding(
+                    layer=LAYER,
+                    rule_id=DYNAMIC_NAME,
+                    decision=Decision.ASK,
+                    tier=Tier.YELLOW,
+                    message=(
+                        f"The command name {command.words[0].raw} is only known at run time; if "
+                        f"it is {hit.command.base_name if hit.command else '?'}, this is blocked "
+                        f"({hit.rule.id}: {render_nudge(hit)}). Spell the command out."
+                    ),
+                    subject=command.display(),
                 )
+            )
         return findings
 
     @staticmethod

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+MAX_PIPES = 512
+
 
 @dataclass(frozen=True)
 class Limits:
     max_input_bytes: int = 65536
     max_depth: int = 64
-    max_nodes: int = 50000
-    parse_timeout_ms: int = 40
+    max_nodes: int = 20000
+    parse_timeout_ms: int = 30
 
 
 class BudgetExceeded(Exception):
@@ -34,6 +36,10 @@ class Budget:
     def check_input(self, size: int) -> None:
         if size > self.limits.max_input_bytes:
             raise BudgetExceeded("input-size", self.limits.max_input_bytes, f"{size} bytes")
+
+    def check_pipes(self, pipes: int) -> None:
+        if pipes > MAX_PIPES:
+            raise BudgetExceeded("pipeline-length", MAX_PIPES, f"{pipes} pipe characters")
 
     def check_depth(self, depth: int) -> None:
         if depth > self.limits.max_depth:

@@ -15,13 +15,13 @@ from tree_sitter import Language, Node, Parser
 
 from bastion.shell.budget import Budget, BudgetExceeded
 from bastion.shell.syntax import PipeSlot, Redirect, Script, SimpleCommand, Word
-from bastion.shell.words import node_text, resolve_word
+from bastion.shell.words import node_text, resolve_word, source_bytes
 
 _SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 _QUOTED = frozenset({"string", "raw_string", "ansi_c_string", "translated_string"})
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _TIME_CHECK_EVERY = 256
-_CHUNK = 1024
+_CHUNK = 512
 _LEAVES_KEPT = frozenset({"heredoc_body", "variable_assignment", "command"})
 _DIRECT_PARSE_LIMIT = 4096
 _BLANK = bytes(0x0A if b == 0x0A else 0x20 for b in range(256))
@@ -74,11 +74,15 @@ class _Walker:
             self.visited += 1
             if self.visited % _TIME_CHECK_EVERY == 0:
                 self.budget.check_time()
-                self.budget.add_nodes(_TIME_CHECK_EVERY)
             if frame.depth > self.max_depth:
                 self.max_depth = frame.depth
                 self.budget.check_depth(frame.depth)
             kind = node.type
+            # Counted before they are pushed: a node with 20,000 children is spent budget
+            # before the work of stacking them is done.
+            self.budget.add_nodes(node.child_count)
+            if node.child_count > _TIME_CHECK_EVERY:
+                self.budget.check_time()
             if node.id in self.extra_redirects:
                 frame = _Frame(
                     node, frame.depth, frame.pipes,
@@ -120,7 +124,6 @@ class _Walker:
                 for c in reversed(node.children)
                 if keep_leaves or c.child_count or c.type in _LEAVES_KEPT
             )
-        self.budget.add_nodes(self.visited % _TIME_CHECK_EVERY)
 
     def _syntax_error(self, node: Node) -> None:
         line, col = node.start_point
@@ -338,26 +341,34 @@ def parse_script(
     data = source.encode("utf-8", "surrogateescape")
     budget.check_input(len(data))
     budget.check_depth(depth)
-    expired = False
+    # tree-sitter-bash is superlinear in pipeline length (3 stages 0.1 ms, 10,000 stages half
+    # a second) and cannot be stopped mid-pipeline: count the pipes before parsing.
+    budget.check_pipes(data.count(b"|"))
 
     def read(offset: int, _point: tuple[int, int]) -> bytes:
-        # tree-sitter cannot be interrupted, but it pulls input through this callback: past
-        # the deadline, report end of input so a hostile 64 KiB script cannot stall the hook.
-        nonlocal expired
-        if offset >= len(data):
-            return b""
+        # tree-sitter has no timeout of its own, but it pulls input through this callback and
+        # lets an exception raised here abort the parse: past the deadline, stop it.
         if budget.expired():
-            expired = True
-            return b""
+            raise BudgetExceeded(
+                "parse-time", budget.limits.parse_timeout_ms, "parsing took too long"
+            )
         return data[offset : offset + _CHUNK]
 
     # The callback costs ~70 us a parse; small inputs parse in well under a millisecond anyway.
-    tree = _parser().parse(read if len(data) > _DIRECT_PARSE_LIMIT else data)
-    if expired:
-        budget.check_time()
-        raise BudgetExceeded("parse-time", budget.limits.parse_timeout_ms, "parsing took too long")
+    try:
+        tree = _parser().parse(read if len(data) > _DIRECT_PARSE_LIMIT else data)
+    except BudgetExceeded:
+        raise
+    except Exception as exc:  # the binding may wrap what the callback raised
+        if budget.expired():
+            raise BudgetExceeded(
+                "parse-time", budget.limits.parse_timeout_ms, "parsing took too long"
+            ) from exc
+        raise
+    budget.check_time()
     walker = _Walker(data, budget, depth, env or {}, first_pipeline_id)
-    walker.walk(tree.root_node)
+    with source_bytes(data):
+        walker.walk(tree.root_node)
     return Script(
         source=source,
         commands=tuple(walker.commands),

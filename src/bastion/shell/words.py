@@ -7,7 +7,9 @@ see the resolved text: `r''m`, `"r"m`, `\\rm` and `$'\\x72m'` are all `rm`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from tree_sitter import Node
 
@@ -20,8 +22,30 @@ _ANSI_SIMPLE = {
 _DQ_ESCAPABLE = frozenset('$`"\\\n')
 
 
+_source = threading.local()
+
+
+@contextmanager
+def source_bytes(data: bytes) -> Iterator[None]:
+    """Words are read from our own copy of the source: a tree parsed through a read callback
+    has no text of its own (`node.text` would call back for every node)."""
+    previous = getattr(_source, "data", None)
+    _source.data = data
+    try:
+        yield
+    finally:
+        _source.data = previous
+
+
+def node_bytes(node: Node) -> bytes:
+    data: bytes | None = getattr(_source, "data", None)
+    if data is None:
+        return node.text or b""
+    return data[node.start_byte : node.end_byte]
+
+
 def node_text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "surrogateescape")
+    return node_bytes(node).decode("utf-8", "surrogateescape")
 
 
 def unescape_unquoted(text: str) -> str:
@@ -144,7 +168,7 @@ def _resolve_children(node: Node, env: Mapping[str, str] | None) -> str | None:
 
 def _resolve_double_quoted(node: Node, env: Mapping[str, str] | None) -> str | None:
     parts: list[str] = []
-    source = node.text or b""
+    source = node_bytes(node)
     cursor = node.start_byte + 1  # skip the opening quote
     end = node.end_byte - 1
     for child in node.children:
