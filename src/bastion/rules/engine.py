@@ -97,6 +97,7 @@ class RuleSet:
                         )
                         bucket.append(_CompiledAst(rule, every))
         self._regex_set = RegexSet(patterns)
+        self._name_hits: dict[str, frozenset[int]] = {}  # base name -> command_matches hits
         self._search_sets = _index_searches(
             c.evaluators
             for cs in (*self._by_command.values(), self._any_command, self._any_redirected)
@@ -152,7 +153,14 @@ class RuleSet:
                 rule = self._regex_owner[index]
                 hits.append(RuleHit(rule, f"text:{i}", tier=self.tier_of(rule)))
         ctx = MatchContext(
-            commands, self.flag_specs, paths, self.lists, unresolved, stdin, self._search_sets
+            commands,
+            self.flag_specs,
+            paths,
+            self.lists,
+            unresolved,
+            stdin,
+            self._search_sets,
+            self._name_hits,
         )
         for i, command in enumerate(commands):
             if tick is not None and i % 64 == 63:

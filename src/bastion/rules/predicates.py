@@ -13,6 +13,7 @@ from bastion.rules.regexes import RegexSet, compile_error, compile_regex
 from bastion.shell.syntax import SimpleCommand, Word
 
 _DEFAULT_SPEC = FlagSpec(command="")
+_NAME_CACHE = 16384
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,9 @@ class MatchContext:
         unresolved: frozenset[int] = frozenset(),
         stdin: Mapping[int, str] | None = None,
         search_sets: Mapping[str, RegexSet] | None = None,
+        name_hits: dict[str, frozenset[int]] | None = None,
     ) -> None:
+        self.name_hits = name_hits if name_hits is not None else {}
         self.commands = commands
         self.unresolved = unresolved
         self.stdin = stdin or {}
@@ -91,7 +94,16 @@ class MatchContext:
         hits = self._search_hits.get(key)
         if hits is None:
             text = SEARCH_TEXTS[kind](self, index)
-            hits = frozenset(regex_set.match(text)) if text is not None else frozenset()
+            if text is None:
+                hits = frozenset()
+            elif kind == "name":
+                hits = self.name_hits.get(text)  # base names repeat from call to call
+                if hits is None:
+                    hits = frozenset(regex_set.match(text))
+                    if len(self.name_hits) < _NAME_CACHE:
+                        self.name_hits[text] = hits
+            else:
+                hits = frozenset(regex_set.match(text))
             self._search_hits[key] = hits
         return hits
 

@@ -199,7 +199,9 @@ def strip_wrapper(command: SimpleCommand) -> SimpleCommand | None:
 def glob_candidates(command: SimpleCommand, known: Iterable[str]) -> list[SimpleCommand]:
     """`/???/r?` may be `/bin/rm`: a globbed name stands for every known command it matches."""
     base = command.base_name
-    if base is None or not (_GLOB_CHARS & set(base)) or not (set(base) - _GLOB_CHARS - {"]"}):
+    if base is None or ("*" not in base and "?" not in base and "[" not in base):
+        return []
+    if not (set(base) - _GLOB_CHARS - {"]"}):
         return []  # a bare `*` runs whatever file sorts first: nothing to go on
     names = [n for n in known if fnmatch.fnmatchcase(n, base)][:_MAX_GLOB_NAMES]
     return [
