@@ -80,15 +80,16 @@ class _Walker:
             kind = node.type
             # Counted before they are pushed: a node with 20,000 children is spent budget
             # before the work of stacking them is done.
-            self.budget.add_nodes(node.child_count)
-            if node.child_count > _TIME_CHECK_EVERY:
+            child_count = node.child_count
+            self.budget.add_nodes(child_count)
+            if child_count > _TIME_CHECK_EVERY:
                 self.budget.check_time()
-            if node.id in self.extra_redirects:
+            if self.extra_redirects and node.id in self.extra_redirects:
                 frame = _Frame(
                     node, frame.depth, frame.pipes,
                     (*frame.redirects, *self.extra_redirects.pop(node.id)),
                 )  # fmt: skip
-            if kind == "ERROR" or node.is_missing:
+            if keep_leaves and (kind == "ERROR" or node.is_missing):
                 self._syntax_error(node)
             if kind in _SUBSTITUTIONS:
                 self.unmasks.append((node.start_byte, node.end_byte))
@@ -224,20 +225,24 @@ class _Walker:
         words: list[Word] = []
         assignments: list[tuple[str, Word]] = []
         redirects = list(frame.redirects)
-        for i, child in enumerate(node.children):
-            field_name = node.field_name_for_child(i)
-            if child.type == "variable_assignment" and not words:
+        # Roles by node type (cheaper than asking the field name of every child): the name is
+        # a command_name, redirects are *_redirect, other named children are arguments.
+        for child in node.children:
+            kind = child.type
+            if not child.is_named or kind == "comment":
+                continue
+            if kind == "variable_assignment" and not words:
                 name_node = child.child_by_field_name("name")
                 value_node = child.child_by_field_name("value")
                 name = node_text(name_node) if name_node is not None else ""
                 value = self._word(value_node) if value_node is not None else Word.literal("")
                 assignments.append((name, value))
-            elif field_name == "redirect" or child.type in _REDIRECTS:
+            elif kind in _REDIRECTS:
                 redirects.append(self._redirect(child, node))
-            elif field_name in ("name", "argument"):
+            else:
                 word = self._word(child)
                 words.extend(self._fields(child, word))
-                if field_name == "argument" and word.quoted:
+                if kind != "command_name" and word.quoted:
                     self.masks.append((child.start_byte, child.end_byte, 1))
         words.extend(self.extra_args.pop(node.id, ()))
         cwd = self.cwd
