@@ -201,6 +201,8 @@ def glob_candidates(command: SimpleCommand, known: Iterable[str]) -> list[Simple
     base = command.base_name
     if base is None or ("*" not in base and "?" not in base and "[" not in base):
         return []
+    if "/" not in (command.words[0].text or ""):
+        return []  # a bare `r?` globs the cwd's files, not the PATH: only `/???/r?` reaches rm
     if not (set(base) - _GLOB_CHARS - {"]"}):
         return []  # a bare `*` runs whatever file sorts first: nothing to go on
     names = [n for n in known if fnmatch.fnmatchcase(n, base)][:_MAX_GLOB_NAMES]
