@@ -108,13 +108,14 @@ class CommandLayer(Layer):
         if DYNAMIC_NAME in self.rules.disabled:
             return []
         dynamic = [c for c in commands if c.words and c.words[0].dynamic][:_MAX_DYNAMIC_NAMES]
-        if not dynamic:
-            return []
         names = sorted(self.rules.command_names & DYNAMIC_GUESSES)
+        if not dynamic or not names:
+            return []
         # All guesses for all dynamic commands go through the rules in one pass each.
         guesses = tuple(
             replace(c, words=(Word.literal(n), *c.words[1:])) for c in dynamic for n in names
         )
+        guessed_from = {id(g): i // len(names) for i, g in enumerate(guesses)}
         bare = tuple(replace(g, words=g.words[:1]) for g in guesses)
         # Only blocks whose evidence is in these arguments count: not a rule that blocks the
         # bare name (`dropdb`), nor one that a lone flag satisfies (`sgdisk -o`).
@@ -125,9 +126,10 @@ class CommandLayer(Layer):
         findings: list[Finding] = []
         reported: set[int] = set()
         for hit in self.rules.match(guesses, (), paths, tick=budget.check_time):
-            index = int(hit.subject.split(":")[1]) // max(1, len(names))
+            index = guessed_from.get(id(hit.command), -1)
             if (
-                index in reported
+                index < 0
+                or index in reported
                 or hit.rule.decision is not Decision.DENY
                 or not hit.target  # an operand or redirect is the evidence, not a lone flag
                 or (hit.command.base_name if hit.command else "", hit.rule.id) in name_only

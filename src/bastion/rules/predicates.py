@@ -259,12 +259,14 @@ def _pipeline(names: tuple[str, ...], downstream: bool) -> Evaluator:
     return evaluate
 
 
-def _redirect_to(patterns: tuple[str, ...]) -> Evaluator:
+def _redirect_matching(patterns: tuple[str, ...], reads: bool) -> Evaluator:
+    """A write redirect (or, with `reads`, an input redirect) whose target matches in full."""
     regexes = _regexes(patterns)
 
     def evaluate(ctx: MatchContext, index: int) -> str | None:
         for redirect in ctx.commands[index].redirects:
-            if redirect.writes and redirect.target is not None:
+            wanted = redirect.op in ("<", "<>") if reads else redirect.writes
+            if wanted and redirect.target is not None:
                 text = str(redirect.target)
                 if any(r.fullmatch(text) for r in regexes):
                     return text
@@ -283,20 +285,6 @@ def _redirect_target(classes: tuple[str, ...]) -> Evaluator:
                 target = redirect.target
                 if paths.classify(target.text, target.raw) & wanted:
                     return str(target)
-        return None
-
-    return evaluate
-
-
-def _redirect_from(patterns: tuple[str, ...]) -> Evaluator:
-    regexes = _regexes(patterns)
-
-    def evaluate(ctx: MatchContext, index: int) -> str | None:
-        for redirect in ctx.commands[index].redirects:
-            if redirect.op in ("<", "<>") and redirect.target is not None:
-                text = str(redirect.target)
-                if any(r.fullmatch(text) for r in regexes):
-                    return text
         return None
 
     return evaluate
@@ -330,10 +318,6 @@ class SearchEvaluator:
             if found:
                 return str(found.group(0))
         return None
-
-
-def _search(patterns: tuple[str, ...], kind: str) -> Evaluator:
-    return SearchEvaluator(kind, patterns)
 
 
 def _joined_args(ctx: MatchContext, index: int) -> str:
@@ -422,27 +406,33 @@ PREDICATES: dict[str, PredicateSpec] = {
         1, _redirect_target, "path-class", "output is redirected to a path of one of these classes"
     ),
     "redirect_from": PredicateSpec(
-        1, _redirect_from, "regex", "input is redirected from a file matching one regex in full"
+        1,
+        lambda a: _redirect_matching(a, reads=True),
+        "regex",
+        "input is redirected from a file matching one regex in full",
     ),
     "args_match": PredicateSpec(
         1,
-        lambda a: _search(a, "args"),
+        lambda a: SearchEvaluator("args", a),
         "regex",
         "a regex is found in the arguments joined by spaces (flags included)",
     ),
     "operands_match": PredicateSpec(
         1,
-        lambda a: _search(a, "operands"),
+        lambda a: SearchEvaluator("operands", a),
         "regex",
         "a regex is found in the operands joined by spaces (flags and their values left out)",
     ),
     "stdin_match": PredicateSpec(
         1,
-        lambda a: _search(a, "stdin"),
+        lambda a: SearchEvaluator("stdin", a),
         "regex",
         "a regex is found in what the command reads on stdin, when that is known statically",
     ),
     "redirect_to": PredicateSpec(
-        1, _redirect_to, "regex", "output is redirected to a target matching one regex in full"
+        1,
+        lambda a: _redirect_matching(a, reads=False),
+        "regex",
+        "output is redirected to a target matching one regex in full",
     ),
 }

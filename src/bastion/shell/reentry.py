@@ -99,42 +99,18 @@ def nested_code(
         via = (*command.via, command.base_name or "")
         for line in option_commands(command):
             found.append(NestedCode("shell", line, command.depth + 1, (*via, "option")))
-        payload = shell_payload(command)
-        if payload is not None:
-            text = payload.text
-            if text is None:
-                text = _resolve_payload(command, commands)
-            if text is None:
-                text = _code_around_variables(payload)
+        code = _handed_code(command, language, commands)
+        if code is not None:
+            code_language, text = code
             if text is None:
                 unresolved.append(
                     Unresolved(command, f"{command.base_name} runs code built at run time")
                 )
             else:
-                found.append(NestedCode("shell", text, command.depth + 1, via))
-            continue
-        script = _process_substitution_operand(command, language)
-        if script is not None:
-            text = substitution_output(script, commands, command.depth)
-            if text is None:
-                unresolved.append(
-                    Unresolved(command, f"{command.base_name} runs code built at run time")
-                )
-            else:
-                found.append(NestedCode(language or "shell", text, command.depth + 1, via))
+                found.append(NestedCode(code_language, text, command.depth + 1, via))
             continue
         if language is None:
             continue
-        if language != "shell":
-            code = _code_option(command, language)
-            if code is not None:
-                if code.text is None:
-                    unresolved.append(
-                        Unresolved(command, f"{command.base_name} runs code built at run time")
-                    )
-                else:
-                    found.append(NestedCode(language, code.text, command.depth + 1, via))
-                continue
         if not _reads_program_from_stdin(command, language):
             continue
         stdin = stdin_of(command)
@@ -143,6 +119,29 @@ def nested_code(
         if stdin is not None:
             found.append(NestedCode(language, stdin, command.depth + 1, (*via, "stdin")))
     return found, unresolved
+
+
+def _handed_code(
+    command: SimpleCommand, language: str | None, commands: Sequence[SimpleCommand]
+) -> tuple[str, str | None] | None:
+    """The code a command is handed (`sh -c`, `source <(...)`, `python -c`) as (language,
+    text); the text is None when it is only known at run time."""
+    payload = shell_payload(command)
+    if payload is not None:
+        text = payload.text
+        if text is None:
+            text = _resolve_payload(command, payload, commands)
+        if text is None:
+            text = _code_around_variables(payload)
+        return "shell", text
+    script = _process_substitution_operand(command, language)
+    if script is not None:
+        return language or "shell", substitution_output(script, commands, command.depth)
+    if language is not None and language != "shell":
+        option = _code_option(command, language)
+        if option is not None:
+            return language, option.text
+    return None
 
 
 _WHOLLY_DYNAMIC = re.compile(r"\$\{?[A-Za-z_@*][A-Za-z0-9_]*\}?|\$\(.*\)|`.*`", re.DOTALL)
@@ -200,9 +199,11 @@ def _code_option(command: SimpleCommand, language: str) -> Word | None:
     return None
 
 
-def _resolve_payload(command: SimpleCommand, commands: Sequence[SimpleCommand]) -> str | None:
+def _resolve_payload(
+    command: SimpleCommand, payload: Word, commands: Sequence[SimpleCommand]
+) -> str | None:
     """`eval $(echo ... | base64 -d)`, `bash -c "$(cat <<EOF ...)"`: join what is known."""
-    words = command.args if command.base_name == "eval" else _payload_words(command)
+    words = command.args if command.base_name == "eval" else (payload,)
     parts: list[str] = []
     for word in words:
         if word.text is not None:
@@ -213,14 +214,6 @@ def _resolve_payload(command: SimpleCommand, commands: Sequence[SimpleCommand]) 
             return None
         parts.append(output)
     return " ".join(parts) if parts else None
-
-
-def _payload_words(command: SimpleCommand) -> tuple[Word, ...]:
-    for i, word in enumerate(command.args):
-        text = word.text or ""
-        if text.startswith("-") and not text.startswith("--") and "c" in text[1:]:
-            return command.args[i + 1 : i + 2]
-    return ()
 
 
 def static_stdins(commands: Sequence[SimpleCommand]) -> dict[int, str]:
