@@ -8,6 +8,7 @@ from typing import Any
 
 from bastion.config import Config, builtin_config, load_config
 from bastion.layers.commands import CommandLayer
+from bastion.layers.files import FileAccessLayer
 from bastion.layers.interface import Layer
 from bastion.model import Decision, Finding, Tier, ToolCall, Verdict
 from bastion.rules.engine import RuleSet
@@ -62,7 +63,8 @@ class Guard:
             home=home,
             project_root=config.project_root,
         )
-        return cls([layer], config, (*config.warnings, *warnings))
+        files = FileAccessLayer(ruleset, home=home, project_root=config.project_root)
+        return cls([layer, files], config, (*config.warnings, *warnings))
 
     @property
     def command_layer(self) -> CommandLayer:

@@ -1,4 +1,4 @@
-"""The `bastion` command: check, explain, rules, config."""
+"""The `bastion` command: check, explain, rules, config, eval, hook, daemon."""
 
 from __future__ import annotations
 
@@ -76,10 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     show = config_sub.add_parser("show", help="merged config and where each value came from")
     show.add_argument("--json", action="store_true")
     show.add_argument("--cwd")
+
+    from bastion.cli import daemon_cmd
+
+    daemon_cmd.add_parsers(sub, _Parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if len(words) == 2 and words[0] == "hook":  # the agent's hot path: no argparse, no parser
+        from bastion.cli.daemon_cmd import run_hook
+
+        return run_hook(words[1])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -117,6 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args(["config", "--help"])
         cwd = os.path.abspath(args.cwd) if args.cwd else os.getcwd()
         return run_show(cwd, as_json=args.json)
+    if args.command in ("hook", "daemon"):
+        from bastion.cli import daemon_cmd
+
+        if args.command == "hook":
+            return daemon_cmd.run_hook(args.agent)
+        if args.daemon_command is None:
+            parser.parse_args(["daemon", "--help"])
+        return daemon_cmd.run_daemon(args)
     parser.error(f"unknown command {args.command!r}")
 
 

@@ -42,6 +42,8 @@ SCHEMA: Mapping[str, Mapping[str, KeySpec]] = {
         "max_nodes": KeySpec("int", relaxes_by="raising"),
         "parse_timeout_ms": KeySpec("int", relaxes_by="raising"),
     },
+    # How long the hook daemon lives without a request; a machine-wide choice, not a project's.
+    "daemon": {"idle_exit_s": KeySpec("int", trusted_only=True)},
 }
 
 LIST_OPS = ("append", "exclude")
