@@ -1,4 +1,4 @@
-"""The `bastion` command: check, explain, rules, config, eval, hook, daemon."""
+"""The `bastion` command: check, explain, rules, config, eval, hook, daemon, install, doctor."""
 
 from __future__ import annotations
 
@@ -77,9 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.add_argument("--cwd")
 
-    from bastion.cli import daemon_cmd
+    from bastion.cli import daemon_cmd, integrations_cmd
 
     daemon_cmd.add_parsers(sub, _Parser)
+    integrations_cmd.add_parsers(sub, _Parser)
     return parser
 
 
@@ -126,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args(["config", "--help"])
         cwd = os.path.abspath(args.cwd) if args.cwd else os.getcwd()
         return run_show(cwd, as_json=args.json)
+    if args.command in ("install", "uninstall", "doctor"):
+        from bastion.cli import integrations_cmd
+
+        return integrations_cmd.run(args)
     if args.command in ("hook", "daemon"):
         from bastion.cli import daemon_cmd
 
