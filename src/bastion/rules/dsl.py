@@ -43,6 +43,20 @@ _ID = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _CALL_START = re.compile(r"([a-z_]+)\(")
 _FIELD = re.compile(r"(?<!\$)\{(\w+)\}")
+_SPACE = re.compile(r"[ \t]*")
+# A double-quoted string: a backslash takes the next character with it, whatever it is, so a
+# quote ends the string only when it is not escaped. Possessive: a line without its closing
+# quote fails at once instead of backtracking.
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*+)"', re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+# \" \\ \n \t are escapes (a regex reads \n and a newline alike); any other backslash stays
+# as written, so regexes read as usual.
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+def _unescape(m: re.Match[str]) -> str:
+    ch = m.group(1)
+    return _ESCAPES.get(ch, "\\" + ch)
 
 
 class RuleSyntaxError(Exception):
@@ -52,14 +66,16 @@ class RuleSyntaxError(Exception):
         self.message = message
 
 
-@dataclass
 class _Cursor:
     """A position in one line; columns are 1-based like an editor's."""
 
-    text: str
-    path: str
-    line: int
-    index: int = 0
+    __slots__ = ("index", "line", "path", "text")
+
+    def __init__(self, text: str, path: str, line: int, index: int = 0) -> None:
+        self.text = text
+        self.path = path
+        self.line = line
+        self.index = index
 
     def pos(self, index: int | None = None) -> Position:
         return Position(self.path, self.line, (self.index if index is None else index) + 1)
@@ -68,12 +84,16 @@ class _Cursor:
         return RuleSyntaxError(self.pos(index), message)
 
     def skip_space(self) -> None:
-        while self.index < len(self.text) and self.text[self.index] in " \t":
-            self.index += 1
+        text, index = self.text, self.index
+        if index < len(text) and text[index] in " \t":  # most tokens are not preceded by space
+            m = _SPACE.match(text, index)
+            assert m is not None  # `[ \t]*` matches everywhere
+            self.index = m.end()
 
     def at_end(self) -> bool:
         self.skip_space()
-        return self.index >= len(self.text) or self.text[self.index] == "#"
+        text, index = self.text, self.index
+        return index >= len(text) or text[index] == "#"
 
     def expect_end(self) -> None:
         if not self.at_end():
@@ -91,29 +111,14 @@ class _Cursor:
         self.skip_space()
         if self.index >= len(self.text) or self.text[self.index] != '"':
             raise self.error(f"expected {what} in double quotes")
-        start = self.index
-        out: list[str] = []
-        i = self.index + 1
-        while i < len(self.text):
-            ch = self.text[i]
-            if ch == "\\" and i + 1 < len(self.text):
-                # \" \\ \n \t are escapes (a regex reads \n and a newline alike); any
-                # other backslash stays as written, so regexes read as usual.
-                nxt = self.text[i + 1]
-                if nxt in '"\\':
-                    out.append(nxt)
-                elif nxt in "nt":
-                    out.append("\n" if nxt == "n" else "\t")
-                else:
-                    out.append("\\" + nxt)
-                i += 2
-                continue
-            if ch == '"':
-                self.index = i + 1
-                return "".join(out)
-            out.append(ch)
-            i += 1
-        raise self.error("unterminated string", start)
+        m = _STRING.match(self.text, self.index)
+        if m is None:
+            raise self.error("unterminated string")
+        self.index = m.end()
+        body = m.group(1)
+        if "\\" not in body:
+            return body
+        return _ESCAPE.sub(_unescape, body)
 
     def strings(self, what: str) -> list[str]:
         values = [self.string(what)]

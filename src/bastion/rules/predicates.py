@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
 
 from bastion.paths import PATH_CLASSES, PathContext
 from bastion.rules.model import FlagSpec
-from bastion.rules.regexes import RegexSet, compile_error, compile_regex
+from bastion.rules.regexes import LazyRegex, RegexSet, compile_error
 from bastion.shell.syntax import SimpleCommand, Word
 
 _DEFAULT_SPEC = FlagSpec(command="")
@@ -220,8 +219,9 @@ def _with_flags(groups: tuple[str, ...], negate: bool = False) -> Evaluator:
     return evaluate
 
 
-def _regexes(patterns: tuple[str, ...]) -> list[Any]:
-    return [compile_regex(p) for p in patterns]
+def _regexes(patterns: tuple[str, ...]) -> list[LazyRegex]:
+    # Checked when the rule was parsed (PredicateSpec.check); compiled on first use.
+    return [LazyRegex(p) for p in patterns]
 
 
 def _with_arg(patterns: tuple[str, ...]) -> Evaluator:

@@ -14,10 +14,16 @@ _OPTIONS.log_errors = False  # absl would print parse errors to stderr
 _OPTIONS.max_mem = 64 << 20
 
 
+# Every pattern compiled so far. Checking a rule's regex compiles it; the predicate that runs it
+# later takes the same object instead of compiling it again (re2's own cache holds only 128,
+# fewer than the packs' patterns). Patterns come from rule files and module constants only.
+_COMPILED: dict[str, Any] = {}
+
+
 def compile_error(pattern: str) -> str | None:
     """Why RE2 refuses `pattern` (backreferences, lookaround, ...), or None when it compiles."""
     try:
-        re2.compile(pattern, _OPTIONS)
+        compile_regex(pattern)
     except re2.error as exc:
         message = exc.args[0] if exc.args else str(exc)
         if isinstance(message, bytes):
@@ -27,7 +33,32 @@ def compile_error(pattern: str) -> str | None:
 
 
 def compile_regex(pattern: str) -> Any:
-    return re2.compile(pattern, _OPTIONS)
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re2.compile(pattern, _OPTIONS)
+    return compiled
+
+
+class LazyRegex:
+    """A regex compiled on first use: most rule regexes only ever run inside a RegexSet, so a
+    process that builds the policy to answer one call need not compile each of them alone."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: Any = None
+
+    def _regex(self) -> Any:
+        if self._compiled is None:
+            self._compiled = compile_regex(self.pattern)
+        return self._compiled
+
+    def search(self, text: str) -> Any:
+        return self._regex().search(text)
+
+    def fullmatch(self, text: str) -> Any:
+        return self._regex().fullmatch(text)
 
 
 class RegexSet:
