@@ -22,12 +22,24 @@ from typing import Any
 import pytest
 
 from bastion.hooks.command import hook_argv
+from bastion.hooks.native import NativeBuildError, build_client
 from hookutil import AGENTS, agent_decision, expected, load_cases
 
 TIMEOUT = 60
 
 
+@pytest.fixture(scope="session")
+def native_client(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The native client, built with the system compiler (.ci/run installs one)."""
+    try:
+        return str(build_client(tmp_path_factory.mktemp("client")))
+    except NativeBuildError as exc:
+        pytest.fail(f"the native hook client must build here: {exc}")
+
+
 class HookEnv:
+    client: str | None = None  # the native client's path, or None for the Python shim
+
     def __init__(self, root: Path) -> None:
         # AF_UNIX paths are limited to 108 bytes: keep the runtime directory short.
         self.runtime = Path(tempfile.mkdtemp(prefix="bst-", dir="/tmp"))
@@ -45,8 +57,8 @@ class HookEnv:
         self, agent: str, stdin: bytes, cwd: str | None = None
     ) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
-            hook_argv(agent), input=stdin, capture_output=True, env=self.env, timeout=TIMEOUT,
-            cwd=cwd or str(self.home),
+            hook_argv(agent, client=self.client), input=stdin, capture_output=True, env=self.env,
+            timeout=TIMEOUT, cwd=cwd or str(self.home),
         )  # fmt: skip
 
     def payload(self, agent: str, case: dict[str, Any]) -> tuple[str, str]:
@@ -93,9 +105,12 @@ class HookEnv:
         shutil.rmtree(self.runtime, ignore_errors=True)
 
 
-@pytest.fixture
-def hooks(tmp_path: Path) -> Iterator[HookEnv]:
+@pytest.fixture(params=["shim", "native"])
+def hooks(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HookEnv]:
+    """Every test runs twice: through the Python shim and through the native client."""
     env = HookEnv(tmp_path)
+    if request.param == "native":
+        env.client = request.getfixturevalue("native_client")
     yield env
     env.close()
 
@@ -123,11 +138,16 @@ def test_malformed_stdin_is_denied_in_the_agents_format(agent: str, hooks: HookE
         assert "bastion" in reason and "Traceback" not in result.stderr.decode(), name
 
 
-def test_unknown_agent_and_no_agent_are_denied(hooks: HookEnv) -> None:
-    for argv in ([*hook_argv("claude")[:-1], "nonesuch"], hook_argv("claude")[:-1]):
+def test_unknown_agent_and_bad_command_lines_are_denied(hooks: HookEnv) -> None:
+    good = hook_argv("claude", client=hooks.client)
+    if hooks.client:
+        bad = [[good[0], "nonesuch", *good[2:]], good[:2]]
+    else:
+        bad = [[*good[:-1], "nonesuch"], good[:-1]]
+    for argv in bad:
         result = subprocess.run(argv, input=b"{}", capture_output=True, env=hooks.env, timeout=30)
         assert result.returncode == 2
-        assert json.loads(result.stdout)["permission"] == "deny"
+        assert json.loads(result.stdout)["decision"] == "deny"
 
 
 def test_without_a_trusted_runtime_dir_the_shim_judges_in_process(hooks: HookEnv) -> None:
@@ -138,6 +158,33 @@ def test_without_a_trusted_runtime_dir_the_shim_judges_in_process(hooks: HookEnv
     result = hooks.hook("claude", json.dumps(benign["payload"]).encode())
     assert b"not using a daemon" in result.stderr
     assert not (hooks.runtime / "daemon.sock").exists()
+
+
+def test_a_fake_daemon_in_an_untrusted_directory_is_not_asked(hooks: HookEnv) -> None:
+    """Someone else's socket answering "allow" must not be believed."""
+    import socket as socketlib
+
+    hooks.runtime.chmod(0o777)
+    server = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
+    server.bind(str(hooks.runtime / "daemon.sock"))
+    server.listen(8)
+
+    def fake_daemon() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(1 << 20)
+                conn.sendall(b"BASTION/1 0 0 0\n")  # "allow, no opinion"
+
+    thread = threading.Thread(target=fake_daemon, daemon=True)
+    thread.start()
+    try:
+        assert hooks.payload("claude", load_cases("claude")[0])[0] == "deny"
+    finally:
+        server.close()
 
 
 def test_daemon_killed_mid_run_still_answers_and_comes_back(hooks: HookEnv) -> None:

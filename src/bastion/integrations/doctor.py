@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bastion.hooks.command import hook_command_line
+from bastion.hooks.command import hook_command_line, parse_hook_command
 from bastion.integrations import probes
 from bastion.integrations.agents import INTEGRATIONS
 from bastion.integrations.interface import AgentIntegration, IntegrationError, Scope
@@ -121,30 +120,18 @@ def _file_report(agent: AgentIntegration, scope: Scope, home: Path, project: Pat
 
 
 def _bastion_shape(words: list[str], agent: str) -> str:
-    """Why `words` is not the argv bastion writes for `agent` ("" when it is)."""
-    if len(words) != 5 or words[1:3] != ["-I", "-S"]:
-        return "not the form bastion writes (<python> -I -S <shim> <agent>)"
-    if not (os.path.isabs(words[0]) and os.path.isabs(words[3])):
-        return "interpreter and shim must be absolute paths"
-    if Path(words[3]).name != "shim.py" or Path(words[3]).parent.name != "hooks":
-        return "the script is not bastion's hooks/shim.py"
-    if words[4] != agent:
-        return f"the command names agent {words[4]!r}, not {agent!r}"
+    """Why `words` is not an argv bastion writes for `agent` ("" when it is)."""
+    parsed = parse_hook_command(words)
+    if isinstance(parsed, str):
+        return parsed
+    if parsed.agent != agent:
+        return f"the command names agent {parsed.agent!r}, not {agent!r}"
     return ""
 
 
 def _reachability(words: list[str]) -> tuple[str, ...]:
-    problems = []
-    interpreter, shim = Path(words[0]), Path(words[3])
-    if not interpreter.is_file():
-        problems.append(f"interpreter {interpreter} does not exist")
-    elif not os.access(interpreter, os.X_OK):
-        problems.append(f"interpreter {interpreter} is not executable")
-    if not shim.is_file():
-        problems.append(f"shim {shim} does not exist")
-    elif not os.access(shim, os.R_OK):
-        problems.append(f"shim {shim} is not readable")
-    return tuple(problems)
+    parsed = parse_hook_command(words)
+    return (parsed,) if isinstance(parsed, str) else parsed.problems()
 
 
 def run_probe(agent: str, argv: list[str], kind: str, cwd: str) -> ProbeReport:
