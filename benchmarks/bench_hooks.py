@@ -1,9 +1,11 @@
 """Whole hook processes, spawned the way an agent spawns them.
 
-    python benchmarks/bench_hooks.py [--calls 200] [--cold 20] [--seconds 10] [--json]
+    python benchmarks/bench_hooks.py [--form native|shim] [--calls 200] [--cold 20]
+                                     [--seconds 10] [--json]
 
 - floor: `/bin/true` spawned the same way (same payload on stdin), so ratios are visible;
-- warm: the installed hook command with a daemon running (median over --calls);
+- warm: the hook command `bastion install` writes (--form native: the C client, the default
+  where a compiler exists; --form shim: `python -I -S shim.py`) with a daemon running;
 - cold: the first call with no daemon (a fresh runtime directory each time: the shim starts
   the daemon and judges in-process meanwhile);
 - throughput: 8 concurrent hook processes for --seconds, verdicts per second, beside the same
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion.hooks.command import hook_argv
+from bastion.hooks.native import build_client
 
 PAYLOAD = json.dumps(
     {
@@ -101,10 +104,12 @@ def main() -> int:
     parser.add_argument("--cold", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--agent", default="claude")
+    parser.add_argument("--form", choices=("native", "shim"), default="native")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    argv = hook_argv(args.agent)
+    client = str(build_client()) if args.form == "native" else None
+    argv = hook_argv(args.agent, client=client)
     runtime = tempfile.mkdtemp(prefix="bst-bench-", dir="/tmp")
     os.chmod(runtime, 0o700)
     env = _env(runtime)
