@@ -9,7 +9,7 @@ import pytest
 
 from bastion import Decision, Finding, Guard, Tier, ToolCall, Verdict
 from bastion.layers.interface import Layer
-from conftest import PROJECT
+from conftest import HOME, PROJECT
 
 
 @pytest.mark.parametrize(
@@ -167,3 +167,45 @@ def test_guard_default_uses_builtin_policy() -> None:
     assert guard.check("rm -rf /").decision is Decision.DENY
     assert guard.check("git status").decision is Decision.ALLOW
     assert "strict" not in {r.pack for r in guard.rules.rules}
+
+
+@pytest.mark.parametrize(
+    ("glob", "classes"),
+    [
+        ("*", {"project-root"}),
+        ("./*", {"project-root"}),
+        (".*", {"project-root"}),
+        ("[a-z]*", {"project-root"}),
+        ("*.txt", {"project"}),
+        ("build-*", {"project"}),
+        ("~/*", {"home", "outside-project"}),
+        ("/*", {"root", "home", "outside-project"}),
+        ("/usr/*", {"outside-project", "system", "system-root"}),
+    ],
+)
+def test_a_glob_names_its_directory_only_when_it_matches_everything(
+    glob: str, classes: set[str]
+) -> None:
+    from bastion.paths import PathContext
+
+    context = PathContext(cwd=PROJECT, home=HOME, project_root=PROJECT)
+    assert set(context.classify(glob)) == classes
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        ("rm -rf *.pyc", Decision.ALLOW),
+        ("rm -rf *", Decision.DENY),
+        ("builtin cd / && rm -rf usr", Decision.DENY),
+        ("command cd / && rm -rf usr", Decision.DENY),
+        # -a FILE: the items come from the file, not from what is piped in
+        ("echo ok | xargs -a /tmp/paths rm -rf", Decision.ASK),
+        ("echo ok | xargs rm -rf", Decision.ALLOW),
+        ("find . -name '*.c' | xargs grep -a main", Decision.ALLOW),
+    ],
+)
+def test_cd_spellings_globs_and_xargs_inputs(
+    default_guard: Guard, command: str, decision: Decision
+) -> None:
+    assert default_guard.check(command, PROJECT).decision is decision

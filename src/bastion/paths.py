@@ -64,8 +64,9 @@ class PathContext:
         path = self.resolve(text)
         if path in NULL_DEVICES or path.startswith("/dev/fd/"):
             return frozenset({"null"})
-        # `dir/*` removes everything in dir: judge it as dir itself.
-        while any(c in _GLOB for c in posixpath.basename(path)) and path != "/":
+        # `dir/*` (or `.*`, `?*`) names everything in dir: judge it as dir itself. A glob with
+        # literal text (`*.txt`, `build-*`) names some entries in dir: judge it as one of them.
+        while path != "/" and _matches_everything(posixpath.basename(path)):
             path = posixpath.dirname(path)
         return self._classes(path)
 
@@ -91,6 +92,21 @@ class PathContext:
                 if path in SYSTEM_DIRS:
                     found.add("system-root")
         return frozenset(found)
+
+
+def _matches_everything(name: str) -> bool:
+    """A glob with no literal text outside brackets: `*`, `.*`, `*.*`, `?*`, `[a-z]*`."""
+    if not any(c in _GLOB for c in name):
+        return False
+    outside, depth = [], 0
+    for c in name:
+        if c == "[":
+            depth += 1
+        elif c == "]" and depth:
+            depth -= 1
+        elif not depth:
+            outside.append(c)
+    return all(c in "*?." for c in outside)
 
 
 def _is_under(path: str, parent: str) -> bool:

@@ -248,6 +248,8 @@ class _Walker:
         cwd = self.cwd
         if words and words[0].text == "cd":
             self._change_dir(words[1:])
+        elif len(words) > 1 and words[0].text in ("builtin", "command") and words[1].text == "cd":
+            self._change_dir(words[2:])
         self.commands.append(
             SimpleCommand(
                 words=tuple(words),

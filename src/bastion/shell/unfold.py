@@ -19,6 +19,7 @@ _MAX_WRAPPERS = 16
 _MAX_GLOB_NAMES = 32
 _MAX_JOBS = 8
 RUNTIME_INPUT = "$__bastion_input"  # reads as an unknown variable wherever it is re-parsed
+FILE_INPUT = "$__bastion_file_input"  # xargs -a FILE: items from a file, never from the pipe
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -356,6 +357,13 @@ def _fill(word: Word, value: Word) -> Word:
 def _xargs_placeholders(xargs: SimpleCommand, inner: SimpleCommand) -> SimpleCommand:
     """With `-I{}` the replace string stands for input not known here: make it dynamic."""
     texts = [w.text for w in xargs.args]
+    # `-a FILE` reads the items from FILE, not the pipe: what a pipe carries says nothing.
+    own = texts[: max(0, len(texts) - len(inner.words))]  # xargs' options, not the command's
+    from_file = any(
+        t is not None and (t in ("-a", "--arg-file") or t.startswith(("--arg-file=", "-a")))
+        for t in own
+    )
+    placeholder = FILE_INPUT if from_file else RUNTIME_INPUT
     marker: str | None = None
     for i, text in enumerate(texts):
         if text in ("-I", "-J") and i + 1 < len(texts):
@@ -368,11 +376,11 @@ def _xargs_placeholders(xargs: SimpleCommand, inner: SimpleCommand) -> SimpleCom
             marker = text.partition("=")[2] or "{}"
     if not marker:
         # Plain xargs appends what it reads: operands known only at run time.
-        return replace(inner, words=(*inner.words, Word(raw=RUNTIME_INPUT, text=None)))
+        return replace(inner, words=(*inner.words, Word(raw=placeholder, text=None)))
     # The raw text keeps the shape with a variable in place of the input, so `sh -c 'rm -rf {}'`
     # still reads as code: `rm -rf $__bastion_input`.
     words = tuple(
-        Word(raw=w.text.replace(marker, RUNTIME_INPUT), text=None, start=w.start, end=w.end)
+        Word(raw=w.text.replace(marker, placeholder), text=None, start=w.start, end=w.end)
         if w.text is not None and marker in w.text
         else w
         for w in inner.words
