@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -90,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bastion.cli.daemon_cmd import run_hook
 
         return run_hook(words[1])
+    if argv is None and hasattr(signal, "SIGPIPE"):  # the real command line, not a test
+        # `bastion ... | head`: end quietly like other Unix tools, not with a traceback.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
