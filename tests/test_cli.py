@@ -41,7 +41,7 @@ def run(
         ("rm build -r -f /", 2),
         ("rm -rf ./build", 0),
         ("git status", 0),
-        ("git reset --hard", 1),
+        ("git checkout -- src/app.py", 1),
     ],
 )
 def test_check_exit_codes(command: str, code: int, tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ def test_eval_scores_a_corpus(tmp_path: Path) -> None:
     corpus = tmp_path / "mini.jsonl"
     rows = [
         {"cmd": "ls -la", "label": "benign"},
-        {"cmd": "git reset --hard", "label": "benign"},
+        {"cmd": "git checkout -- src/app.py", "label": "benign"},
         {"cmd": "rm -rf /", "label": "dangerous"},
         {"cmd": "echo harmless", "label": "dangerous"},
         {"cmd": "cat /etc/passwd", "label": "dangerous", "scored": False},
@@ -154,7 +154,7 @@ def test_eval_scores_a_corpus(tmp_path: Path) -> None:
     assert overall["unscored"] == 1
     assert overall["benign"] == 2 and overall["benign_asked"] == 1
     wrong = {w["cmd"] for w in data["files"][0]["wrong"]}
-    assert wrong == {"git reset --hard", "echo harmless"}
+    assert wrong == {"git checkout -- src/app.py", "echo harmless"}
     text = run("eval", "--show", "5", str(corpus)).stdout
     assert "went the wrong way" in text and "50.00%" in text
 

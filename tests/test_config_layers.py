@@ -212,7 +212,7 @@ def test_unknown_disabled_name_warns(layers) -> None:
 
 def test_tier_override_moves_a_rule(layers) -> None:
     _, _, user, load = layers
-    write(user, '[rules]\ntiers = { "git-discard-work" = "red" }\n')
+    write(user, '[rules]\ntiers = { "git-discard-paths" = "red" }\n')
     guard = Guard.from_loaded_config(load())
-    verdict = guard.check("git reset --hard")
+    verdict = guard.check("git checkout -- src/app.py")
     assert str(verdict.tier) == "red"
