@@ -116,7 +116,10 @@ def test_value_and_as_dict(layers: Layers) -> None:
     with pytest.raises(KeyError):
         config.value("limits.max_deepness")
     data = config.as_dict()
-    assert set(data) == {"policy", "executables", "rules", "limits", "daemon"}
+    assert set(data) == {
+        "policy", "executables", "rules", "limits", "daemon", "mcp", "network", "paths", "tools",
+        "content", "secrets",
+    }  # fmt: skip
     assert data["executables"]["allowed"] == ["zz", "aa"]
     assert data["rules"]["tiers"] == {"x": "red"}
     assert type(data["rules"]["tiers"]) is dict

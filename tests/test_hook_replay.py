@@ -45,11 +45,13 @@ class HookEnv:
         self.runtime = Path(tempfile.mkdtemp(prefix="bst-", dir="/tmp"))
         self.home = root / "home"
         self.home.mkdir()
+        # No name lookups: a fetch's verdict must not depend on the test machine's DNS.
+        (root / "user.toml").write_text("[network]\nresolve = false\n")
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.home),
             "BASTION_RUNTIME_DIR": str(self.runtime),
-            "BASTION_USER_CONFIG": str(root / "no-user.toml"),
+            "BASTION_USER_CONFIG": str(root / "user.toml"),
             "BASTION_SYSTEM_CONFIG": str(root / "no-system.toml"),
         }
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bastion import Guard, ToolCall, ToolKind
+from bastion.config import load_config
 from bastion.hooks.interface import PayloadError
 from bastion.hooks.patches import patch_paths
 from bastion.hooks.policies import PolicyCache
@@ -21,8 +22,17 @@ from hookutil import AGENTS, CAN_ASK, agent_decision, expected, load_cases
 
 
 @pytest.fixture(scope="module")
-def policies() -> PolicyCache:
-    return PolicyCache(build=lambda cwd: Guard.default())
+def policies(tmp_path_factory: pytest.TempPathFactory) -> PolicyCache:
+    """The built-in policy, with name lookups off: a fetch's verdict must not depend on the
+    test machine's DNS (the network layer's own tests use a fake resolver)."""
+    user = tmp_path_factory.mktemp("config") / "config.toml"
+    user.write_text("[network]\nresolve = false\n")
+    config = load_config(
+        "/", system_path=str(user.with_name("none.toml")), user_path=str(user),
+        include_project=False,
+    )  # fmt: skip
+    guard = Guard.from_loaded_config(config)
+    return PolicyCache(build=lambda cwd: guard)
 
 
 CASES = [(agent, case) for agent in AGENTS for case in load_cases(agent)]
@@ -164,7 +174,8 @@ def test_file_layer_judges_writes_like_redirects() -> None:
         return str(guard.evaluate(call).decision)
 
     assert write("/etc/sudoers") == "deny"
-    assert write(cwd + "/.git/hooks/post-checkout") == "ask"
+    assert write(cwd + "/.git/hooks/post-checkout") == "deny"  # changes what runs later
+    assert write("/home/elsewhere/notes.txt") == "ask"  # outside the project
     assert write(cwd + "/src/main.py") == "allow"
     assert write("/tmp/scratch.txt") == "allow"
 

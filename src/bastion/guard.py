@@ -7,12 +7,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from bastion.config import Config, builtin_config, load_config
+from bastion.content.layer import ContentLayer
 from bastion.layers.commands import CommandLayer
 from bastion.layers.files import FileAccessLayer
 from bastion.layers.interface import Layer
+from bastion.layers.paths import PathLayer
+from bastion.layers.tools import ToolGateLayer
+from bastion.mcp.layer import McpLayer
 from bastion.model import Decision, Finding, Tier, ToolCall, Verdict
+from bastion.network.layer import NetworkLayer
 from bastion.rules.engine import RuleSet
 from bastion.rules.loader import build_ruleset
+from bastion.secrets.layer import SecretsLayer
 from bastion.shell.budget import Limits
 
 GUARD_ERROR = "guard.error"
@@ -57,14 +63,27 @@ class Guard:
     @classmethod
     def from_loaded_config(cls, config: Config, *, home: str | None = None) -> Guard:
         ruleset, warnings = build_ruleset(config)
-        layer = CommandLayer(
+        paths = PathLayer.from_config(config, home=home)
+        # Shell commands reach the network layer through the command layer's parse.
+        network = NetworkLayer.from_config(config, shell=False)
+        secrets = SecretsLayer.from_config(config, home=home, shell=False)
+        commands = CommandLayer(
             ruleset,
             limits=_limits(config),
             home=home,
             project_root=config.project_root,
+            analyzers=(paths, network, secrets),
         )
-        files = FileAccessLayer(ruleset, home=home, project_root=config.project_root)
-        return cls([layer, files], config, (*config.warnings, *warnings))
+        layers: list[Layer] = [
+            ToolGateLayer.from_config(config),
+            commands,
+            FileAccessLayer(ruleset, home=home, project_root=config.project_root),
+            paths,
+            network,
+            McpLayer.from_config(config, commands=commands),
+            ContentLayer.from_config(config),
+        ]
+        return cls(layers, config, (*config.warnings, *warnings))
 
     @property
     def command_layer(self) -> CommandLayer:
@@ -72,6 +91,10 @@ class Guard:
             if isinstance(layer, CommandLayer):
                 return layer
         raise LookupError("this guard has no command layer")
+
+    @property
+    def content_layer(self) -> ContentLayer | None:
+        return next((la for la in self.layers if isinstance(la, ContentLayer)), None)
 
     @property
     def rules(self) -> RuleSet:

@@ -78,10 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.add_argument("--cwd")
 
-    from bastion.cli import daemon_cmd, integrations_cmd
+    from bastion.cli import daemon_cmd, integrations_cmd, scan_cmd
 
     daemon_cmd.add_parsers(sub, _Parser)
     integrations_cmd.add_parsers(sub, _Parser)
+    scan_cmd.add_parsers(sub, _Parser)
     return parser
 
 
@@ -131,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args(["config", "--help"])
         cwd = os.path.abspath(args.cwd) if args.cwd else os.getcwd()
         return run_show(cwd, as_json=args.json)
+    if args.command == "scan":
+        from bastion.cli import scan_cmd
+
+        return scan_cmd.run(args)
     if args.command in ("install", "uninstall", "doctor"):
         from bastion.cli import integrations_cmd
 

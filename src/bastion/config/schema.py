@@ -44,6 +44,52 @@ SCHEMA: Mapping[str, Mapping[str, KeySpec]] = {
     },
     # How long the hook daemon lives without a request; a machine-wide choice, not a project's.
     "daemon": {"idle_exit_s": KeySpec("int", trusted_only=True)},
+    "secrets": {
+        # Variable / key name globs treated as secret (redaction, exfiltration, environment).
+        "secret_names": KeySpec("list", relaxes_by="removing"),
+        # Path globs of files that hold secrets (`~` is the home directory).
+        "secret_files": KeySpec("list", relaxes_by="removing"),
+        # Extra environment variables (names or globs) passed to subprocesses.
+        "env_allow": KeySpec("list", relaxes_by="adding"),
+    },
+    "content": {
+        # Severities 1 low, 2 medium, 3 high; a higher threshold acts on fewer findings.
+        "quarantine_at": KeySpec("int", relaxes_by="raising"),
+        "warn_at": KeySpec("int", relaxes_by="raising"),
+        # Hosts an image may load from with a long or templated query string.
+        "image_hosts": KeySpec("list", relaxes_by="adding"),
+        # File names whose writes are scanned (agent context files).
+        "context_files": KeySpec("list", relaxes_by="removing"),
+    },
+    "paths": {
+        # Directories writable besides the project: each entry widens the fence.
+        "extra_writable": KeySpec("list", relaxes_by="adding"),
+        "sensitive": KeySpec("list", relaxes_by="removing"),
+        # Files excused from a sensitive pattern (`.env.example`): each entry relaxes.
+        "not_sensitive": KeySpec("list", relaxes_by="adding"),
+        "protected": KeySpec("list", relaxes_by="removing"),
+    },
+    "tools": {
+        "disallowed": KeySpec("list", relaxes_by="removing"),
+        # Exceptions to disallowed: each entry lets a tool through.
+        "allowed": KeySpec("list", relaxes_by="adding"),
+        # "tool=what to use instead": only the nudge's wording.
+        "alternatives": KeySpec("list"),
+    },
+    "mcp": {
+        # A bool compares as an int: false -> true is "raising", and true relaxes here.
+        "allow_unpinned": KeySpec("bool", relaxes_by="raising"),
+        "max_argument_bytes": KeySpec("int", relaxes_by="raising"),
+    },
+    "network": {
+        "allowed_domains": KeySpec("list", relaxes_by="adding"),
+        "denied_domains": KeySpec("list", relaxes_by="removing"),
+        # Private networks a fetch tool may reach: each entry opens an SSRF target.
+        "allowed_addresses": KeySpec("list", relaxes_by="adding"),
+        # DNS checks cost latency on each fetch: the machine's owner decides, not a repository.
+        "resolve": KeySpec("bool", trusted_only=True),
+        "resolve_timeout_ms": KeySpec("int", trusted_only=True),
+    },
 }
 
 LIST_OPS = ("append", "exclude")

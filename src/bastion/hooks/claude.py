@@ -15,7 +15,7 @@ from bastion.hooks.interface import (
     text_field,
 )
 from bastion.hooks.render import json_bytes, reason_text
-from bastion.hooks.tools import build_call
+from bastion.hooks.tools import build_call, output_text
 from bastion.model import Decision, ToolKind, Verdict
 
 TOOL_KINDS = {
@@ -59,7 +59,7 @@ def parse_claude_style(
     )
     output = payload.get("tool_response") if event is HookEvent.POST_TOOL else None
     return HookRequest(
-        event, call, event_name=event_name, tool_output=None if output is None else str(output)
+        event, call, event_name=event_name, tool_output=output_text(output)
     )
 
 
@@ -75,8 +75,17 @@ def hook_specific(decision: str, reason: str) -> bytes:
     )
 
 
+def post_tool_notice(notice: str) -> HookReply:
+    """PostToolUse output reaches the model only with `decision: block` (the tool already ran;
+    the reason is shown to the model next to its output)."""
+    return HookReply(json_bytes({"decision": "block", "reason": notice}))
+
+
 class ClaudeHook(AgentHook):
     name = "claude"
+
+    def render_notice(self, request: HookRequest, notice: str) -> HookReply:
+        return post_tool_notice(notice)
 
     def parse(self, payload: Mapping[str, Any]) -> HookRequest:
         return parse_claude_style(payload, self.name, TOOL_KINDS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bastion.hooks.claude import hook_specific, parse_claude_style
+from bastion.hooks.claude import hook_specific, parse_claude_style, post_tool_notice
 from bastion.hooks.interface import ASK_UNSUPPORTED, AgentHook, HookEvent, HookReply, HookRequest
 from bastion.hooks.render import reason_text
 from bastion.model import Decision, ToolKind, Verdict
@@ -28,6 +28,9 @@ TOOL_KINDS = {
 
 class CodexHook(AgentHook):
     name = "codex"
+
+    def render_notice(self, request: HookRequest, notice: str) -> HookReply:
+        return post_tool_notice(notice)  # Claude-compatible PostToolUse
 
     def parse(self, payload: Mapping[str, Any]) -> HookRequest:
         return parse_claude_style(payload, self.name, TOOL_KINDS)

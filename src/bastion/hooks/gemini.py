@@ -18,7 +18,7 @@ from bastion.hooks.interface import (
     text_field,
 )
 from bastion.hooks.render import json_bytes, reason_text
-from bastion.hooks.tools import absolute, build_call
+from bastion.hooks.tools import absolute, build_call, output_text
 from bastion.model import Decision, ToolKind, Verdict
 
 TOOL_KINDS = {
@@ -35,6 +35,11 @@ _VERBS = {Decision.DENY: "deny", Decision.ASK: "ask", Decision.ALLOW: "allow"}
 
 class GeminiHook(AgentHook):
     name = "gemini"
+
+    def render_notice(self, request: HookRequest, notice: str) -> HookReply:
+        # Added to the tool result the model reads; the output itself is kept.
+        body = {"hookSpecificOutput": {"hookEventName": "AfterTool", "additionalContext": notice}}
+        return HookReply(json_bytes(body))
 
     def parse(self, payload: Mapping[str, Any]) -> HookRequest:
         event_name = text_field(payload, "hook_event_name")
@@ -62,7 +67,7 @@ class GeminiHook(AgentHook):
         )
         output = payload.get("tool_response") if event is HookEvent.POST_TOOL else None
         return HookRequest(
-            event, call, event_name=event_name, tool_output=None if output is None else str(output)
+            event, call, event_name=event_name, tool_output=output_text(output)
         )
 
     def render(self, verdict: Verdict, request: HookRequest | None) -> HookReply:

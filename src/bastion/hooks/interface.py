@@ -64,6 +64,11 @@ class AgentHook(ABC):
     def render(self, verdict: Verdict, request: HookRequest | None) -> HookReply:
         """The agent's answer for `verdict`. `request` is None when the payload was unusable."""
 
+    def render_notice(self, request: HookRequest, notice: str) -> HookReply:
+        """After a tool ran: tell the model what bastion found in its output (suspected prompt
+        injection). Agents whose post-tool hook cannot reach the model answer nothing."""
+        return HookReply(b"")
+
 
 def text_field(payload: Mapping[str, Any], key: str, *, required: bool = True) -> str:
     value = payload.get(key)

@@ -74,6 +74,22 @@ def answer(agent: str, raw: bytes, guards: GuardSource, fallback_cwd: str = "") 
             return failure_reply(agent, f"bastion failed ({type(exc).__name__}); denied")
 
 
+def _post_tool(hook: AgentHook, request: HookRequest, guards: GuardSource, cwd: str) -> HookReply:
+    """The tool already ran: scan what it returned for prompt injection and tell the model."""
+    output = request.tool_output
+    try:
+        content = guards.guard_for(cwd).content_layer
+    except PolicyUnavailable:
+        content = None
+    if not output or content is None:
+        return hook.render(Verdict.combine([]), request)
+    report = content.scan_output(request.call.tool_name, output)
+    notice = content.notice(output, report)
+    if not notice:
+        return hook.render(Verdict.combine([]), request)
+    return hook.render_notice(request, notice)
+
+
 def _answer(hook: AgentHook, raw: bytes, guards: GuardSource, fallback_cwd: str) -> HookReply:
     request: HookRequest | None = None
     try:
@@ -83,10 +99,9 @@ def _answer(hook: AgentHook, raw: bytes, guards: GuardSource, fallback_cwd: str)
         request = hook.parse(payload)
     except PayloadError as exc:
         return hook.render(_refusal(str(exc)), None)
-    if request.event is HookEvent.POST_TOOL:
-        # The content and audit layers (not built yet) take the output from here.
-        return hook.render(Verdict.combine([]), request)
     call = request.call
+    if request.event is HookEvent.POST_TOOL:
+        return _post_tool(hook, request, guards, call.cwd or fallback_cwd or "/")
     if not call.cwd and fallback_cwd:
         call = replace(call, cwd=fallback_cwd)
     try:

@@ -60,6 +60,28 @@ def urls_in(*texts: object) -> tuple[str, ...]:
     return tuple(found)[:MAX_URLS]
 
 
+def output_text(value: object, limit: int = 1 << 20) -> str | None:
+    """A tool's output as text: strings as they are, nested results as their string leaves
+    one per line (JSON escapes would hide a line-start `SYSTEM:` from the scanner)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    parts: list[str] = []
+    stack: list[object] = [value]
+    size = 0
+    while stack and size < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            size += len(item)
+        elif isinstance(item, Mapping):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+    return "\n".join(parts)
+
+
 def build_call(
     kind: ToolKind,
     tool_name: str,

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bastion.layers.interface import Layer
+from bastion.layers.interface import CommandAnalyzer, Layer
 from bastion.model import Decision, Finding, Tier, ToolCall, ToolKind
 from bastion.paths import PathContext
 from bastion.rules.engine import RuleHit, RuleSet, hit_to_finding, render_nudge
@@ -58,8 +58,10 @@ class CommandLayer(Layer):
         limits: Limits | None = None,
         home: str | None = None,
         project_root: str | None = None,
+        analyzers: Sequence[CommandAnalyzer] = (),
     ) -> None:
         self.rules = rules
+        self.analyzers = tuple(analyzers)
         self.limits = limits or Limits()
         self.home = home if home is not None else os.path.expanduser("~")
         self.project_root = project_root
@@ -99,7 +101,21 @@ class CommandLayer(Layer):
                 seen.add((finding.rule_id, finding.subject))
                 analysis.findings.append(finding)
         analysis.findings.extend(dynamic)
+        analysis.findings.extend(self._analyzer_findings(commands, cwd, command))
         return analysis
+
+    def _analyzer_findings(
+        self, commands: tuple[SimpleCommand, ...], cwd: str, source: str
+    ) -> list[Finding]:
+        found: list[Finding] = []
+        for analyzer in self.analyzers:
+            try:
+                found.extend(analyzer.shell_findings(commands, cwd, source))
+            except Exception as exc:  # fail closed, naming the analyzer that broke
+                from bastion.guard import guard_failure
+
+                found.append(guard_failure(f"{analyzer.name} analyzer", exc))
+        return found
 
     def _dynamic_names(
         self, commands: tuple[SimpleCommand, ...], paths: PathContext, budget: Budget

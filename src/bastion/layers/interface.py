@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from bastion.model import Finding, ToolCall
+from bastion.shell.syntax import SimpleCommand
 
 
 class Layer(ABC):
@@ -17,3 +18,19 @@ class Layer(ABC):
     @abstractmethod
     def evaluate(self, call: ToolCall) -> Sequence[Finding]:
         """Findings for `call`; an empty sequence means this layer has no objection."""
+
+
+class CommandAnalyzer(ABC):
+    """A layer that also judges shell commands, from the command layer's own parse.
+
+    The command layer parses and unfolds once; each analyzer (paths, network, secrets) reads
+    the same unfolded commands instead of parsing the text again."""
+
+    name: str = "analyzer"
+
+    @abstractmethod
+    def shell_findings(
+        self, commands: Sequence[SimpleCommand], cwd: str, source: str = ""
+    ) -> Sequence[Finding]:
+        """Findings about these commands, run in `cwd` (the session's working directory);
+        `source` is the command text as the agent wrote it."""
