@@ -184,6 +184,16 @@ def test_write_outside_the_project_asks_and_system_denies(tree: Tree) -> None:
     assert decision(tree.tool(ToolKind.WRITE, "/etc/cron.d/job")) is Decision.DENY
 
 
+def test_secrets_read_deny_but_the_projects_own_env_may_be_written_with_consent(
+    tree: Tree,
+) -> None:
+    assert decision(tree.tool(ToolKind.READ, ".env", "Read")) is Decision.DENY
+    written = tree.tool(ToolKind.WRITE, ".env")
+    assert rules(written) == {"path-sensitive"} and decision(written) is Decision.ASK
+    assert decision(tree.tool(ToolKind.WRITE, "~/.aws/credentials")) is Decision.DENY
+    assert decision(tree.judge("echo KEY=1 > .env")) is Decision.ASK
+
+
 def test_dotdot_traversal_out_of_the_project(tree: Tree) -> None:
     found = tree.tool(ToolKind.WRITE, "../../.bashrc")
     assert rules(found) == {"path-protected"}

@@ -140,7 +140,8 @@ class PathPolicy:
         shown = _shown(resolved)
         pattern = self.sensitive_pattern(names)
         if pattern is not None:
-            return [_sensitive(shown, pattern, access, resolved.real)]
+            inside = any(is_under(resolved.real, root) for root in self.fence(project_root))
+            return [_sensitive(shown, pattern, access, resolved.real, inside)]
         if access is Access.READ:
             return []
         pattern = self.protected_pattern(names)
@@ -200,13 +201,23 @@ def _shown(resolved: ResolvedPath) -> str:
     return text
 
 
-def _sensitive(shown: str, pattern: str, access: Access, real: str) -> PathIssue:
+def _sensitive(
+    shown: str, pattern: str, access: Access, real: str, inside: bool = False
+) -> PathIssue:
     if access is Access.READ:
         message = (
             f"{shown} holds credentials or keys (sensitive path {pattern!r}); reading it would "
             "put secrets into the conversation. Do not read it: ask the user for the one "
             "non-secret value you need, or use a template such as .env.example."
         )
+    elif inside:
+        # Writing the project's own .env or key file (generating config) is work a human
+        # should confirm, not a leak: reading is what puts the secret in the conversation.
+        message = (
+            f"{shown} holds credentials or keys (sensitive path {pattern!r}); changing it may "
+            "destroy a secret that exists nowhere else. Confirm with the user first."
+        )
+        return PathIssue(SENSITIVE, Decision.ASK, Tier.YELLOW, message, real)
     else:
         message = (
             f"{shown} holds credentials or keys (sensitive path {pattern!r}); an agent may not "
