@@ -85,6 +85,11 @@ def exfiltration_findings(
     """Deny findings for secrets flowing to a network tool among `commands` (every unfolded
     simple command of one shell input, as the command layer produces them). `source` is the
     shell text; it shows assignments (`K=$(cat .env)`) the commands no longer carry."""
+    if not any(
+        c.base_name in NETWORK_TOOLS or any(r.writes and _network_device(r) for r in c.redirects)
+        for c in commands
+    ):
+        return []  # every flow ends in a network tool or socket: none here, nothing to trace
     policy = policy or SecretsPolicy()
     ctx = _Context(paths, policy, _tainted_variables(source, paths, policy))
     findings: dict[str, Finding] = {}
