@@ -99,7 +99,10 @@ class ClaudeHook(AgentHook):
         if verdict.decision is Decision.DENY:
             return HookReply(hook_specific("deny", reason))
         if verdict.decision is Decision.ASK:
-            return HookReply(hook_specific("ask", reason))
-        # No opinion: Claude Code's own permission rules still apply. An explicit "allow"
+            return self.render_ask(reason)
+        # No opinion: the agent's own permission rules still apply. An explicit "allow"
         # would skip the user's prompts for everything bastion has no rule about.
         return HookReply(b"")
+
+    def render_ask(self, reason: str) -> HookReply:
+        return HookReply(hook_specific("ask", reason))

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bastion.hooks.claude import hook_specific, parse_claude_style, post_tool_notice
-from bastion.hooks.interface import ASK_UNSUPPORTED, AgentHook, HookEvent, HookReply, HookRequest
-from bastion.hooks.render import reason_text
-from bastion.model import Decision, ToolKind, Verdict
+from bastion.hooks.claude import ClaudeHook, hook_specific, parse_claude_style
+from bastion.hooks.interface import ASK_UNSUPPORTED, HookReply, HookRequest
+from bastion.model import ToolKind
 
 TOOL_KINDS = {
     "Bash": ToolKind.SHELL,
@@ -26,24 +25,14 @@ TOOL_KINDS = {
 }
 
 
-class CodexHook(AgentHook):
-    name = "codex"
+class CodexHook(ClaudeHook):
+    """Claude's payloads and answers, without "ask"."""
 
-    def render_notice(self, request: HookRequest, notice: str) -> HookReply:
-        return post_tool_notice(notice)  # Claude-compatible PostToolUse
+    name = "codex"
 
     def parse(self, payload: Mapping[str, Any]) -> HookRequest:
         return parse_claude_style(payload, self.name, TOOL_KINDS)
 
-    def render(self, verdict: Verdict, request: HookRequest | None) -> HookReply:
-        if request is not None and request.event is HookEvent.POST_TOOL:
-            return HookReply(b"")
-        reason = reason_text(verdict)
-        if request is None:
-            return HookReply(hook_specific("deny", reason), 2, (reason + "\n").encode())
-        if verdict.decision is Decision.DENY:
-            return HookReply(hook_specific("deny", reason))
-        if verdict.decision is Decision.ASK:
-            ask = ASK_UNSUPPORTED.format(agent="Codex") + " " + reason
-            return HookReply(hook_specific("deny", ask))
-        return HookReply(b"")
+    def render_ask(self, reason: str) -> HookReply:
+        ask = ASK_UNSUPPORTED.format(agent="Codex") + " " + reason
+        return HookReply(hook_specific("deny", ask))
