@@ -78,11 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.add_argument("--cwd")
 
-    from bastion.cli import daemon_cmd, integrations_cmd, scan_cmd
+    from bastion.cli import daemon_cmd, integrations_cmd, pairing_cmd, scan_cmd
 
     daemon_cmd.add_parsers(sub, _Parser)
     integrations_cmd.add_parsers(sub, _Parser)
     scan_cmd.add_parsers(sub, _Parser)
+    pairing_cmd.add_parsers(sub, _Parser)
     return parser
 
 
@@ -132,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args(["config", "--help"])
         cwd = os.path.abspath(args.cwd) if args.cwd else os.getcwd()
         return run_show(cwd, as_json=args.json)
+    if args.command == "pairing":
+        from bastion.cli import pairing_cmd
+
+        return pairing_cmd.run(args)
     if args.command == "scan":
         from bastion.cli import scan_cmd
 

@@ -137,5 +137,10 @@ def _merge_scalar(
         what = f"raising it from {old} to {value}"
         state.warnings.append(relax_warning(source.path, dotted, what))
         return False
+    lowering = isinstance(old, int) and isinstance(value, int) and value < old
+    if guarded and spec.relaxes_by == "lowering" and lowering:
+        what = f"lowering it from {old} to {value}"
+        state.warnings.append(relax_warning(source.path, dotted, what))
+        return False
     state.values[dotted] = value
     return old != value

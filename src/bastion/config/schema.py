@@ -21,7 +21,7 @@ class KeySpec:
     kind: str
     """"bool", "int" (> 0), "list" (of strings) or "tiers" (table of rule id -> tier)."""
     relaxes_by: str = ""
-    """Lists: "adding" or "removing" relaxes; ints: "raising" relaxes."""
+    """Lists: "adding" or "removing" relaxes; ints and bools: "raising" or "lowering"."""
     trusted_only: bool = False
     """Honoured only in the built-in, system and user layers."""
 
@@ -89,6 +89,49 @@ SCHEMA: Mapping[str, Mapping[str, KeySpec]] = {
         # DNS checks cost latency on each fetch: the machine's owner decides, not a repository.
         "resolve": KeySpec("bool", trusted_only=True),
         "resolve_timeout_ms": KeySpec("int", trusted_only=True),
+    },
+    # Who may talk to a chat-exposed agent and whose memory is whose: a cloned repository must
+    # never open access to its own agent or merge memories, so every key is trusted-only.
+    "gateway": {
+        "allow_all": KeySpec("bool", trusted_only=True),
+        "allow_all_platforms": KeySpec("list", relaxes_by="adding", trusted_only=True),
+        "allowed_users": KeySpec("list", relaxes_by="adding", trusted_only=True),
+        "linked_identities": KeySpec("list", relaxes_by="adding", trusted_only=True),
+        "session_scope": KeySpec("list", trusted_only=True),
+    },
+    "approvals": {
+        # Rule ids (globs) and path globs whose asks are approved once at most, never for a
+        # session or always: only removing an entry relaxes.
+        "pinned": KeySpec("list", relaxes_by="removing"),
+        # How many headless requests may wait, how long one waits before it is a deny, and the
+        # longest break-glass bypass: the machine owner's choice, not a repository's.
+        "max_pending": KeySpec("int", trusted_only=True),
+        "approval_timeout_secs": KeySpec("int", trusted_only=True),
+        "bypass_max_minutes": KeySpec("int", trusted_only=True),
+    },
+    # `bastion run`: what a sandboxed command may see and use. Network is a list of grants:
+    # [] (off), ["proxy"] (only allowed_domains, through bastion's proxy), ["on"].
+    "sandbox": {
+        "read_only": KeySpec("list", relaxes_by="adding"),
+        "read_write": KeySpec("list", relaxes_by="adding"),
+        "hidden": KeySpec("list", relaxes_by="removing"),
+        "network": KeySpec("list", relaxes_by="adding"),
+        "allowed_domains": KeySpec("list", relaxes_by="adding"),
+        "env_pass": KeySpec("list", relaxes_by="adding"),
+        "cpu_seconds": KeySpec("int", relaxes_by="raising"),
+        "wall_seconds": KeySpec("int", relaxes_by="raising"),
+        "memory_mb": KeySpec("int", relaxes_by="raising"),
+        "processes": KeySpec("int", relaxes_by="raising"),
+        "file_size_mb": KeySpec("int", relaxes_by="raising"),
+        "open_files": KeySpec("int", relaxes_by="raising"),
+        # Rewrite agents' shell commands to run sandboxed: a project may turn it on, not off.
+        "agent_mode": KeySpec("bool", relaxes_by="lowering"),
+    },
+    # Security-event subscribers run programs and post data: never from a cloned repository.
+    "events": {
+        "commands": KeySpec("list", trusted_only=True),
+        "webhooks": KeySpec("list", trusted_only=True),
+        "timeout_ms": KeySpec("int", trusted_only=True),
     },
 }
 
