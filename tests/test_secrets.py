@@ -265,3 +265,32 @@ def test_redact_finding_and_verdict() -> None:
     assert all(key not in f.subject for f in verdict.findings)
     untouched = Finding("c", "r", Decision.ALLOW, Tier.GREEN, "fine", Span(0, 1), "ls")
     assert redact_finding(untouched) is untouched
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kind"),
+    [
+        ('DB_PASSWORD="', '"', "password"),
+        ("x_token=", "", "token"),
+        ("Authorization: Bearer ", "", "bearer-token"),
+        ("postgres://app:", "@db/app", "url-password"),
+    ],
+)
+def test_a_value_longer_than_the_parsed_window_is_redacted_whole(
+    before: str, after: str, kind: str
+) -> None:
+    # Long matches have their groups read off a shortened copy: the context must survive and
+    # no part of the value may.
+    value = "".join(f"Qz{i:05d}" for i in range(3000))
+    result = redact(f"say {before}{value}{after} done")
+    assert result.text == f"say {before}[REDACTED:{kind}]{after} done"
+
+
+def test_dense_distinct_secrets_are_each_found() -> None:
+    keys = [f"AKIA{i:016d}" for i in range(3000)]
+    headers = [f"Authorization: v{i:07d}x" for i in range(3000)]
+    text = "\n".join(f"{k} {h}" for k, h in zip(keys, headers, strict=True))
+    result = redact(text)
+    assert [s.kind for s in result.secrets] == ["aws-access-key-id", "authorization"] * 3000
+    assert not any(k in result.text for k in keys[::97])
+    assert "v0001234x" not in result.text and result.text.count("Authorization: [REDACTED") == 3000

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -99,5 +98,15 @@ def find(text: str, budget: Budget) -> Iterator[Decoded]:
                 yield Decoded(m.start(), m.end(), decoded, name)
 
 
+_ROT13 = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    b"NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
+)
+
+
 def rot13(text: str) -> str:
-    return codecs.encode(text, "rot13")
+    """ASCII letters rotated, everything else kept; as bytes, because `bytes.translate` is a
+    table lookup where `str.translate` is a dict lookup per character. UTF-8 multi-byte
+    sequences hold no ASCII bytes, so only ASCII letters change."""
+    data = text.encode("utf-8", "surrogatepass")
+    return data.translate(_ROT13).decode("utf-8", "surrogatepass")

@@ -53,17 +53,19 @@ def _tags_are_flag(text: str, start: int, end: int) -> bool:
     )
 
 
+# Decoding is one `str.translate` (C) per run, not a Python step per character: a megabyte of
+# tag characters is one run.
+_TAGS = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)} | {0xE007F: None}
+_SELECTORS = {0xFE00 + i: i for i in range(16)} | {0xE0100 + i: 16 + i for i in range(240)}
+
+
 def _decode_tags(run: str) -> str:
-    return "".join(
-        chr(ord(c) - 0xE0000) if 0xE0020 <= ord(c) <= 0xE007E else c
-        for c in run
-        if c != "\U000e007f"
-    )
+    return run.translate(_TAGS)
 
 
 def _decode_selectors(run: str) -> str:
-    data = bytes(ord(c) - 0xFE00 if ord(c) <= 0xFE0F else ord(c) - 0xE0100 + 16 for c in run)
-    return data.decode("utf-8", "replace")
+    # Each selector stands for one byte (U+0000..U+00FF after the table), so latin-1 is exact.
+    return run.translate(_SELECTORS).encode("latin-1").decode("utf-8", "replace")
 
 
 def _payload(

@@ -18,17 +18,24 @@ _PREFIXES = ("your-", "your_", "<", "insert-", "insert_", "replace-", "replace_"
 _PAIRS = (("<", ">"), ("{{", "}}"), ("${", "}"), ("%(", ")s"), ("[", "]"), ("{", "}"))
 
 
+_OPENERS = frozenset(a[0] for a, _ in _PAIRS)
+
+
 def is_placeholder(value: str) -> bool:
+    # Called once per value found by context, so a dense input calls it per secret: each test
+    # is one C-level string operation.
     text = value.strip().strip("'\"`")
     if not text:
         return True
-    if any(text.startswith(a) and text.endswith(b) for a, b in _PAIRS):
-        return True
-    if text.startswith("$") and (text[1:].replace("_", "a").isalnum() or text[1:2] == "{"):
-        return True  # a reference to another variable, not a value
-    if len(set(text)) == 1:
-        return True
+    first = text[0]
+    if first in _OPENERS:
+        if any(text.startswith(a) and text.endswith(b) for a, b in _PAIRS):
+            return True
+        if first == "$" and (text[1:].replace("_", "a").isalnum() or text[1:2] == "{"):
+            return True  # a reference to another variable, not a value
+    if text.count(first) == len(text):
+        return True  # one character repeated
     lowered = text.lower()
     if lowered in _WORDS:
         return True
-    return any(lowered.startswith(p) for p in _PREFIXES) and "-" in lowered.replace("_", "-")
+    return lowered.startswith(_PREFIXES) and "-" in lowered.replace("_", "-")

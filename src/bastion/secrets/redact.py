@@ -11,11 +11,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import re2
 
-from bastion.secrets import catalogue
+from bastion.secrets import catalogue, search
 from bastion.secrets.catalogue import SecretPattern
 from bastion.secrets.names import SecretNames
 from bastion.secrets.placeholders import is_placeholder
@@ -46,13 +47,19 @@ class Secret:
 class Redaction:
     text: str
     """The input with every secret replaced by `[REDACTED:kind]`."""
-    secrets: tuple[Secret, ...]
-    """What was replaced, in order, offsets into the original text."""
+    spans: tuple[tuple[str, int, int], ...]
+    """(kind, start, end) of what was replaced, in order, character offsets into the original."""
     truncated: bool = False
+
+    @cached_property
+    def secrets(self) -> tuple[Secret, ...]:
+        """`spans` as values, built on first use: most callers want only the text, and a
+        megabyte dense with tokens holds tens of thousands of them."""
+        return tuple([Secret(kind, start, end) for kind, start, end in self.spans])
 
     @property
     def found(self) -> bool:
-        return bool(self.secrets)
+        return bool(self.spans)
 
 
 def marker(kind: str) -> str:
@@ -61,55 +68,137 @@ def marker(kind: str) -> str:
 
 class _Alternation:
     """Several patterns as one RE2 regex without capture groups (so a match costs only the
-    DFA scan), then, per match, an anchored RE2 set over the matched bytes to tell which
-    alternative won (the lowest index that matches them), and that pattern alone for where its
-    secret group is."""
+    DFA scan), an anchored RE2 set to tell which alternative won a match (the lowest index that
+    matches its bytes), and each pattern alone for where its secret group is.
+
+    An unanchored set over the same patterns says which of them occur anywhere in a text: when
+    only one does, the scan runs that pattern alone and needs no per-match classification; when
+    none does, there is no scan at all."""
 
     def __init__(self, patterns: tuple[SecretPattern, ...]) -> None:
         self.patterns = patterns
-        self._each = [re2.compile(p.regex, _OPTIONS) for p in patterns]
-        self.regex: Any = re2.compile(
-            "|".join(f"(?:{_without_groups(p.regex)})" for p in patterns), _OPTIONS
-        )
+        self._each = [re2.compile(p.locate or p.regex, _OPTIONS) for p in patterns]
+        plain = [_without_groups(p.regex) for p in patterns]
+        self.regex: Any = re2.compile("|".join(f"(?:{p})" for p in plain), _OPTIONS)
+        self._plain_text = plain
+        self._plain: dict[int, Any] = {}
         which = re2.Set(re2._Anchor.ANCHOR_BOTH, _OPTIONS)
         for pattern in patterns:
             which.Add(pattern.regex)
         which.Compile()
         self._which = which
-        self._grouped = [bool(each.groups) for each in self._each]
+        self._groups = [_group_indices(each) for each in self._each]
+
+    def plain(self, index: int) -> Any:
+        """Pattern `index` alone, without groups (compiled on first use)."""
+        regex = self._plain.get(index)
+        if regex is None:
+            regex = self._plain[index] = re2.compile(self._plain_text[index], _OPTIONS)
+        return regex
+
+    def secret_free(self, index: int) -> bool:
+        """Pattern `index` has no groups: its whole match is the secret."""
+        return self._groups[index] is None
+
+    def which(self, piece: bytes) -> int:
+        hits = self._which.Match(piece)
+        return min(hits) if hits else -1
 
     def finditer(self, data: bytes) -> Iterator[tuple[SecretPattern, int, int, bytes]]:
         """(pattern, secret start, secret end, key name) for each match, leftmost first; UTF-8
         bytes, because re2 maps every str match back to character offsets, at a cost."""
-        for match in self.regex.finditer(data):
-            start, end = match.span()
-            piece = data[start:end]
-            hits = self._which.Match(piece)
-            if not hits:  # pragma: no cover - the alternation matched, so one of them does
+        for start, end in search.spans(self.regex, data):
+            index = self.which(data[start:end])
+            if index < 0:  # pragma: no cover - the alternation matched, so one of them does
                 continue
-            index = min(hits)
-            if not self._grouped[index]:
-                yield self.patterns[index], start, end, b""
-                continue
-            inner = self._each[index].fullmatch(piece)
-            if inner is None:  # pragma: no cover - the set said it matches
-                yield self.patterns[index], start, end, b""
-                continue
-            groups = inner.groupdict()
-            name = groups.get("name") or b""
-            for group in _SECRET_GROUPS:
-                if groups.get(group) is not None:
-                    s, e = inner.span(inner.re.groupindex[group])
-                    yield self.patterns[index], start + s, start + e, name
-                    break
-            else:
-                yield self.patterns[index], start, end, name
+            s, e, name = self.secret(index, data[start:end])
+            yield self.patterns[index], start + s, start + e, name
+
+    def secret(self, index: int, piece: bytes) -> tuple[int, int, bytes]:
+        """Where pattern `index` puts its secret in `piece` (a whole match of it), and the key
+        name; the whole piece when the pattern marks no secret group."""
+        groups = self._groups[index]
+        if groups is None:
+            return 0, len(piece), b""
+        if len(piece) <= _LONG_MATCH:
+            found = search.fullmatch(self._each[index], piece)
+            if found is None:  # pragma: no cover - the pattern matched these bytes
+                return 0, len(piece), b""
+            return _secret_span(found, groups, piece, 0)
+        # Capture groups over a long match would run RE2's NFA over all of it (100 ms a
+        # megabyte). The secret runs to (near) the end of every pattern here, so its groups are
+        # read off the first and last _LONG_HALF bytes joined: they must still span the cut,
+        # and then the whole middle is inside the secret. If they do not, the whole match is
+        # the secret, which hides at least as much.
+        cut = _LONG_HALF
+        shortened = piece[:cut] + piece[-cut:]
+        found = search.fullmatch(self._each[index], shortened)
+        if found is not None:
+            start, end, name = _secret_span(found, groups, shortened, 0)
+            if start < cut < end:
+                return start, end + len(piece) - len(shortened), name
+        return 0, len(piece), b""
+
+
+_LONG_MATCH = 1024
+"""Longer matches have their groups found on a shortened copy (see _Alternation.secret)."""
+_LONG_HALF = _LONG_MATCH // 2
+
+_Groups = tuple[int, tuple[int, ...]]
+"""The `name` group's index (-1 if none) and the secret groups' indices."""
+
+
+def _group_indices(regex: Any) -> _Groups | None:
+    index = regex.groupindex
+    secrets = tuple(index[g] for g in _SECRET_GROUPS if g in index)
+    if not secrets and "name" not in index:
+        return None
+    return index.get("name", -1), secrets
+
+
+def _secret_span(
+    found: search.Spans, groups: _Groups, piece: bytes, offset: int
+) -> tuple[int, int, bytes]:
+    name_group, secret_groups = groups
+    name = b""
+    if name_group >= 0 and found[name_group][0] >= 0:
+        s, e = found[name_group]
+        name = piece[s:e]
+    for group in secret_groups:
+        s, e = found[group]
+        if s >= 0:
+            return offset + s, offset + e, name
+    return offset, offset + len(piece), name
+
+
+def _merged(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Sorted (kind, start, end) spans with overlaps joined (the first kind names the union)."""
+    merged: list[tuple[str, int, int]] = []
+    for kind, start, end in found:
+        if merged and start < merged[-1][2]:
+            if end > merged[-1][2]:
+                merged[-1] = (merged[-1][0], merged[-1][1], end)
+            continue
+        merged.append((kind, start, end))
+    return merged
 
 
 def _without_groups(regex: str) -> str:
     for group in ("name", *_SECRET_GROUPS):
         regex = regex.replace(f"(?P<{group}>", "(?:")
     return regex
+
+
+def _loosened(regex: str) -> str:
+    """`regex` without its context assertions (word boundaries, start of text): it matches
+    wherever `regex` matches in any slice of a text, so if it matches nowhere in the text,
+    `regex` matches in no slice of it."""
+    return regex.replace(r"\b", "").replace("(?:^|", "(?:|")
+
+
+_NAME_GLOB = re2.compile(r"[A-Za-z0-9_.*?-]+")
+_CACHED_PIECE = 256
+_CACHE_ENTRIES = 4096
 
 
 class Redactor:
@@ -120,9 +209,14 @@ class Redactor:
         self.max_chars = max_chars
         contextual = [catalogue.AWS_SECRET, catalogue.AUTHORIZATION, catalogue.BEARER]
         if self.names.globs:
+            # In a match, the name is the whole run of name characters before the separator,
+            # whichever glob it met: parsing with any name at all gives the same groups.
+            generic = all(_NAME_GLOB.fullmatch(g) for g in self.names.globs)
             contextual.append(
                 SecretPattern(
-                    catalogue.ASSIGNMENT_KIND, catalogue.assignment_regex(self.names.pattern())
+                    catalogue.ASSIGNMENT_KIND,
+                    catalogue.assignment_regex(self.names.pattern()),
+                    catalogue.assignment_regex(catalogue.NAME_CHARS + "+") if generic else "",
                 )
             )
         contextual.append(catalogue.URL_PASSWORD)
@@ -132,6 +226,16 @@ class Redactor:
         self._vendor = _Alternation(catalogue.VENDOR_PATTERNS)
         self._url = _Alternation((catalogue.URL_PASSWORD,))
         self._pem = re2.compile(catalogue.PEM_BLOCK, _OPTIONS)
+        # One pass says which patterns occur at all, and whether a vendor token could occur in
+        # any value (the loosened vendor patterns, numbered after the others).
+        gate = re2.Set.SearchSet(_OPTIONS)
+        for pattern in self._all.patterns:
+            gate.Add(pattern.regex)
+        for pattern in catalogue.VENDOR_PATTERNS:
+            gate.Add(_loosened(pattern.regex))
+        gate.Compile()
+        self._gate = gate
+        self._markers: dict[str, bytes] = {}
 
     def redact(self, text: str) -> Redaction:
         truncated = len(text) > self.max_chars
@@ -141,63 +245,120 @@ class Redactor:
         found = self._find(data)
         pieces: list[bytes] = []
         last = 0
+        markers = self._markers
         for kind, start, end in found:
             pieces.append(data[last:start])
-            pieces.append(marker(kind).encode())
+            mark = markers.get(kind)
+            if mark is None:
+                mark = markers[kind] = marker(kind).encode()
+            pieces.append(mark)
             last = end
         pieces.append(data[last:])
         if truncated:
             pieces.append(b"[TRUNCATED]")
         redacted = b"".join(pieces).decode("utf-8", "surrogatepass")
-        return Redaction(redacted, _char_offsets(data, found), truncated)
+        return Redaction(redacted, _char_offsets(data, found, len(text)), truncated)
 
     def find(self, text: str) -> list[Secret]:
         """Every secret in `text`, sorted and non-overlapping, in character offsets."""
         data = text.encode("utf-8", "surrogatepass")
-        return list(_char_offsets(data, self._find(data)))
+        return [Secret(*span) for span in _char_offsets(data, self._find(data), len(text))]
 
     def _find(self, data: bytes) -> list[tuple[str, int, int]]:
-        """(kind, start, end) in byte offsets; a PEM block wins over the tokens inside it."""
+        """(kind, start, end) in byte offsets, sorted and disjoint; a PEM block wins over the
+        tokens inside it."""
+        found = self._matches(data)
         blocks = self._pem_blocks(data)
+        if not blocks:
+            return found  # matches come in order and apart (see _matches)
         starts = [b[1] for b in blocks]
-        found = list(blocks)
-        for secret in self._matches(data):
-            at = bisect.bisect_right(starts, secret[1]) - 1
-            if at >= 0 and blocks[at][2] > secret[1]:
-                continue  # inside a private key block
-            found.append(secret)
-        found.sort(key=lambda s: (s[1], -s[2]))
-        merged: list[tuple[str, int, int]] = []
+        keyed = [(start, -end, kind) for kind, start, end in blocks]
         for kind, start, end in found:
-            if merged and start < merged[-1][2]:
-                if end > merged[-1][2]:
-                    merged[-1] = (merged[-1][0], merged[-1][1], end)
-                continue
-            merged.append((kind, start, end))
-        return merged
+            at = bisect.bisect_right(starts, start) - 1
+            if at >= 0 and blocks[at][2] > start:
+                continue  # inside a private key block
+            keyed.append((start, -end, kind))
+        keyed.sort()
+        return _merged([(kind, start, -negative_end) for start, negative_end, kind in keyed])
 
-    def _matches(self, data: bytes) -> Iterator[tuple[str, int, int]]:
-        for pattern, start, end, name in self._all.finditer(data):
-            if start >= end:
+    def _matches(self, data: bytes) -> list[tuple[str, int, int]]:
+        """The secrets outside PEM blocks, sorted and disjoint: the matches do not overlap, and
+        the secrets of one match are sorted and merged by `_resolve`."""
+        present = self._gate.Match(data)
+        if not present:
+            return []
+        count = len(self._all.patterns)
+        vendor_possible = any(i >= count for i in present)
+        occurring = sorted(i for i in present if i < count)
+        if not occurring:
+            return []
+        alternation = self._all
+        patterns = alternation.patterns
+        single = occurring[0] if len(occurring) == 1 else -1
+        found: list[tuple[str, int, int]] = []
+        append = found.append
+        if single >= 0 and alternation.secret_free(single):
+            # One vendor pattern occurs: every match is a secret of its kind, nothing to decide.
+            kind = patterns[single].kind
+            for start, end in search.spans(alternation.plain(single), data):
+                append((kind, start, end))
+            return found
+        regex = alternation.plain(single) if single >= 0 else alternation.regex
+        # Dense input repeats itself (the same token, the same header): what a match yields
+        # depends only on its bytes and its pattern.
+        cache: dict[tuple[int, bytes], tuple[tuple[str, int, int], ...]] = {}
+        for start, end in search.spans(regex, data):
+            piece = data[start:end]
+            index = single if single >= 0 else alternation.which(piece)
+            if index < 0:  # pragma: no cover - the alternation matched, so one of them does
                 continue
-            if pattern.kind in _CONTEXTUAL:
-                kind = pattern.kind
-                if kind == "authorization" and data[max(0, start - 8) : start].lower().rstrip(
-                    b" \t"
-                ).endswith(b"bearer"):
-                    kind = "bearer-token"  # `Authorization: Bearer x`: say which scheme
-                yield from self._contextual(
-                    kind, data[start:end], start, name.decode("utf-8", "replace")
-                )
-            else:
-                yield pattern.kind, start, end
+            if alternation.secret_free(index):
+                append((patterns[index].kind, start, end))
+                continue
+            key = (index, piece)
+            hit = cache.get(key)
+            if hit is None:
+                hit = self._resolve(index, piece, vendor_possible)
+                if len(piece) <= _CACHED_PIECE:
+                    if len(cache) >= _CACHE_ENTRIES:
+                        cache.clear()
+                    cache[key] = hit
+            for kind, s, e in hit:
+                append((kind, start + s, start + e))
+        return found
+
+    def _resolve(
+        self, index: int, piece: bytes, vendor_possible: bool
+    ) -> tuple[tuple[str, int, int], ...]:
+        """The secrets in one match of pattern `index`, offsets relative to the match."""
+        s, e, name = self._all.secret(index, piece)
+        if s >= e:
+            return ()
+        kind = self._all.patterns[index].kind
+        if kind not in _CONTEXTUAL:
+            return ((kind, s, e),)
+        # The match opens with `authorization`, so the scheme before the value is inside it.
+        if kind == "authorization" and piece[max(0, s - 8) : s].lower().rstrip(b" \t").endswith(
+            b"bearer"
+        ):
+            kind = "bearer-token"  # `Authorization: Bearer x`: say which scheme
+        found = list(
+            self._contextual(kind, piece[s:e], s, name.decode("utf-8", "replace"), vendor_possible)
+        )
+        if len(found) > 1:
+            found = _merged(sorted(found, key=lambda f: (f[1], -f[2])))
+        return tuple(found)
 
     def _contextual(
-        self, kind: str, value: bytes, offset: int, name: str
+        self, kind: str, value: bytes, offset: int, name: str, vendor_possible: bool = True
     ) -> Iterator[tuple[str, int, int]]:
         """A value secret by where it stands: its vendor kind if it has one, nothing if it is a
         placeholder, its URL password if it is a connection URL."""
-        inner = [(p.kind, offset + s, offset + e) for p, s, e, _ in self._vendor.finditer(value)]
+        inner = (
+            [(p.kind, offset + s, offset + e) for p, s, e, _ in self._vendor.finditer(value)]
+            if vendor_possible
+            else []
+        )
         if len(inner) == 1 and inner[0][1] == offset and inner[0][2] == offset + len(value):
             yield inner[0]
             return
@@ -219,14 +380,16 @@ class Redactor:
         """BEGIN ... PRIVATE KEY blocks, complete or cut short (see catalogue.PEM_BLOCK)."""
         if b"-----BEGIN" not in data:
             return []
-        return [(catalogue.PEM_KIND, *m.span()) for m in self._pem.finditer(data)]
+        return [(catalogue.PEM_KIND, start, end) for start, end in search.spans(self._pem, data)]
 
 
-def _char_offsets(data: bytes, found: list[tuple[str, int, int]]) -> tuple[Secret, ...]:
+def _char_offsets(
+    data: bytes, found: list[tuple[str, int, int]], chars: int
+) -> tuple[tuple[str, int, int], ...]:
     """Byte offsets to character offsets in one pass over the sorted spans."""
-    if not found:
-        return ()
-    secrets: list[Secret] = []
+    if len(data) == chars:  # one byte a character (ASCII): the offsets are the same
+        return tuple(found)
+    spans: list[tuple[str, int, int]] = []
     last_byte = last_char = 0
 
     def to_char(offset: int) -> int:
@@ -236,8 +399,8 @@ def _char_offsets(data: bytes, found: list[tuple[str, int, int]]) -> tuple[Secre
         return last_char
 
     for kind, start, end in found:
-        secrets.append(Secret(kind, to_char(start), to_char(end)))
-    return tuple(secrets)
+        spans.append((kind, to_char(start), to_char(end)))
+    return tuple(spans)
 
 
 _DEFAULT: Redactor | None = None
