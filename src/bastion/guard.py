@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from bastion.approvals.tiers import retier, tier_overrides
 from bastion.config import Config, builtin_config, load_config
 from bastion.content.layer import ContentLayer
 from bastion.layers.commands import CommandLayer
@@ -49,6 +50,8 @@ class Guard:
     ) -> None:
         self.layers = tuple(layers)
         self.config = config
+        # `[rules] tiers` applies to every layer's findings, not only the rule packs'.
+        self.tier_overrides = tier_overrides(config.tiers) if config is not None else {}
         self.warnings = tuple(warnings)
 
     @classmethod
@@ -108,7 +111,7 @@ class Guard:
             except Exception as exc:  # fail closed: whatever broke, the answer is deny
                 findings.append(guard_failure(f"{layer.name} layer", exc))
         try:
-            return Verdict.combine(findings)
+            return retier(Verdict.combine(findings), self.tier_overrides)
         except Exception as exc:
             return Verdict.combine([guard_failure("verdict", exc)])
 

@@ -33,6 +33,9 @@ class CodexHook(ClaudeHook):
     def parse(self, payload: Mapping[str, Any]) -> HookRequest:
         return parse_claude_style(payload, self.name, TOOL_KINDS)
 
+    def can_ask(self, request: HookRequest) -> bool:
+        return False
+
     def render_ask(self, reason: str) -> HookReply:
         ask = ASK_UNSUPPORTED.format(agent="Codex") + " " + reason
         return HookReply(hook_specific("deny", ask))

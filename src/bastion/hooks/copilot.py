@@ -69,6 +69,9 @@ class CopilotHook(AgentHook):
         )
         return HookRequest(HookEvent.PRE_TOOL, call, event_name="preToolUse")
 
+    def can_ask(self, request: HookRequest) -> bool:
+        return False
+
     def render(self, verdict: Verdict, request: HookRequest | None) -> HookReply:
         reason = reason_text(verdict)
         if request is None:

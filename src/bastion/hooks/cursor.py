@@ -83,6 +83,9 @@ class CursorHook(AgentHook):
             )
         return HookRequest(HookEvent.PRE_TOOL, call, event_name=event)
 
+    def can_ask(self, request: HookRequest) -> bool:
+        return request.event_name in _CAN_ASK
+
     def render(self, verdict: Verdict, request: HookRequest | None) -> HookReply:
         reason = reason_text(verdict)
         if request is None:  # unknown event: answer in every shape Cursor reads

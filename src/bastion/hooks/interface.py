@@ -42,9 +42,10 @@ class HookReply:
 
 
 ASK_UNSUPPORTED = (
-    "bastion wants a human to approve this, and {agent} hooks cannot ask. Do not retry it or "
-    "work around it: tell the user what you wanted to run and why; they can run it themselves, "
-    "or allow it in the bastion policy (`bastion explain` shows the rule)."
+    "bastion wants a human to approve this, and {agent} hooks cannot ask. Do not work around "
+    "it: tell the user what you wanted to run and why; they can approve it with `bastion "
+    "approvals list` / `approve ID` in their own terminal, run it themselves, or allow it in "
+    "the bastion policy (`bastion explain` shows the rule)."
 )
 
 
@@ -63,6 +64,10 @@ class AgentHook(ABC):
     @abstractmethod
     def render(self, verdict: Verdict, request: HookRequest | None) -> HookReply:
         """The agent's answer for `verdict`. `request` is None when the payload was unusable."""
+
+    def can_ask(self, request: HookRequest) -> bool:
+        """Whether this agent shows its own approval prompt for an "ask" on this event."""
+        return True
 
     def render_notice(self, request: HookRequest, notice: str) -> HookReply:
         """After a tool ran: tell the model what bastion found in its output (suspected prompt

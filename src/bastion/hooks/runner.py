@@ -12,7 +12,9 @@ from typing import Any, Protocol
 
 from bastion.cli.policy import PolicyUnavailable
 from bastion.guard import Guard, guard_failure
+from bastion.hooks.approval_flow import settle
 from bastion.hooks.interface import AgentHook, HookEvent, HookReply, HookRequest, PayloadError
+from bastion.hooks.recording import record, record_injection
 from bastion.hooks.registry import HOOKS
 from bastion.hooks.shim import MAX_PAYLOAD_BYTES, failure_answer
 from bastion.model import Decision, Finding, Tier, Verdict
@@ -78,15 +80,17 @@ def _post_tool(hook: AgentHook, request: HookRequest, guards: GuardSource, cwd: 
     """The tool already ran: scan what it returned for prompt injection and tell the model."""
     output = request.tool_output
     try:
-        content = guards.guard_for(cwd).content_layer
+        guard = guards.guard_for(cwd)
     except PolicyUnavailable:
-        content = None
+        return hook.render(Verdict.combine([]), request)
+    content = guard.content_layer
     if not output or content is None:
         return hook.render(Verdict.combine([]), request)
     report = content.scan_output(request.call.tool_name, output)
     notice = content.notice(output, report)
     if not notice:
         return hook.render(Verdict.combine([]), request)
+    record_injection(guard.config, request.call, notice)
     return hook.render_notice(request, notice)
 
 
@@ -108,4 +112,6 @@ def _answer(hook: AgentHook, raw: bytes, guards: GuardSource, fallback_cwd: str)
         guard = guards.guard_for(call.cwd or fallback_cwd or "/")
     except PolicyUnavailable as exc:
         return hook.render(exc.verdict(), request)
-    return hook.render(guard.evaluate(call), request)
+    verdict = settle(hook, request, guard, guard.evaluate(call))
+    record(guard.config, call, verdict)
+    return hook.render(verdict, request)
