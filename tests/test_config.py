@@ -118,7 +118,7 @@ def test_value_and_as_dict(layers: Layers) -> None:
     data = config.as_dict()
     assert set(data) == {
         "policy", "executables", "rules", "limits", "daemon", "mcp", "network", "paths", "tools",
-        "content", "secrets", "approvals", "events", "gateway", "sandbox",
+        "content", "secrets", "approvals", "events", "gateway", "sandbox", "audit",
     }  # fmt: skip
     assert data["executables"]["allowed"] == ["zz", "aa"]
     assert data["rules"]["tiers"] == {"x": "red"}

@@ -180,14 +180,22 @@ def _outcome_text(outcome: Outcome) -> str:
 
 
 def _doctor(args: argparse.Namespace) -> int:
+    from bastion.sandbox.probe import doctor_report
+
     report = run_doctor(Path.home(), Path(os.getcwd()), tuple(args.agents or ()) or None)
+    isolation = doctor_report()  # what `bastion run` can use on this kernel
     if args.json:
         data = _jsonable(dataclasses.asdict(report))
         for agent_data, agent in zip(data["agents"], report.agents, strict=True):
             agent_data["installed"] = agent.installed
+        data["sandbox"] = [
+            {"feature": feature, "available": available, "detail": detail}
+            for feature, available, detail in isolation
+        ]
         dump_json(data)
     else:
         print(_doctor_text(report))
+        print("sandbox  " + ", ".join(f"{f}: {'yes' if ok else 'NO'}" for f, ok, _ in isolation))
     return EXIT_OK if report.ok else EXIT_PROBLEM
 
 

@@ -78,12 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.add_argument("--cwd")
 
-    from bastion.cli import daemon_cmd, integrations_cmd, pairing_cmd, scan_cmd
+    from bastion.cli import (
+        approvals_cmd,
+        audit_cmd,
+        daemon_cmd,
+        integrations_cmd,
+        pairing_cmd,
+        run_cmd,
+        scan_cmd,
+    )
 
     daemon_cmd.add_parsers(sub, _Parser)
     integrations_cmd.add_parsers(sub, _Parser)
     scan_cmd.add_parsers(sub, _Parser)
     pairing_cmd.add_parsers(sub, _Parser)
+    approvals_cmd.add_parsers(sub, _Parser)
+    audit_cmd.add_parsers(sub, _Parser)
+    run_cmd.add_parsers(sub, _Parser)
     return parser
 
 
@@ -133,6 +144,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args(["config", "--help"])
         cwd = os.path.abspath(args.cwd) if args.cwd else os.getcwd()
         return run_show(cwd, as_json=args.json)
+    if args.command == "run":
+        from bastion.cli import run_cmd
+
+        return run_cmd.run(args)
+    if args.command == "audit":
+        from bastion.cli import audit_cmd
+
+        return audit_cmd.run(args)
+    if args.command in ("approvals", "bypass"):
+        from bastion.cli import approvals_cmd
+
+        return approvals_cmd.run(args)
     if args.command == "pairing":
         from bastion.cli import pairing_cmd
 

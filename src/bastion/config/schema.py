@@ -81,6 +81,12 @@ SCHEMA: Mapping[str, Mapping[str, KeySpec]] = {
         "allow_unpinned": KeySpec("bool", relaxes_by="raising"),
         "max_argument_bytes": KeySpec("int", relaxes_by="raising"),
     },
+    # Auditing is the machine owner's: a repository must not turn it off or weaken it (the
+    # directory comes from $BASTION_AUDIT_DIR or the XDG state directory, never a config file).
+    "audit": {
+        "enabled": KeySpec("bool", trusted_only=True),
+        "fsync": KeySpec("bool", trusted_only=True),
+    },
     "network": {
         "allowed_domains": KeySpec("list", relaxes_by="adding"),
         "denied_domains": KeySpec("list", relaxes_by="removing"),
