@@ -296,3 +296,31 @@ def test_every_pre_tool_verdict_is_in_the_audit_log(policies: PolicyCache) -> No
     assert len(verdicts) >= 3
     assert any(r.kind == "security_blocked" for r in rows)  # the denied rm -rf ~
     assert all(report.status == "ok" for report in verify_all(log.directory, log.store()))
+
+
+def test_agent_mode_rewrites_a_shell_command_to_run_sandboxed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    monkeypatch.setenv("BASTION_USER_CONFIG", str(tmp_path / "no-user.toml"))
+    monkeypatch.setenv("BASTION_SYSTEM_CONFIG", str(tmp_path / "no-system.toml"))
+    project = tmp_path / "proj"
+    (project / ".bastion").mkdir(parents=True)
+    (project / ".bastion" / "config.toml").write_text("[sandbox]\nagent_mode = true\n")
+    payload = {"hook_event_name": "PreToolUse", "tool_name": "Bash", "cwd": str(project),
+               "tool_input": {"command": "echo sandboxed > out.txt && cat out.txt"}}  # fmt: skip
+    reply = answer("claude", json.dumps(payload).encode(), PolicyCache())
+    out = json.loads(reply.stdout)["hookSpecificOutput"]
+    assert out["permissionDecision"] == "allow"
+    command = out["updatedInput"]["command"]
+    assert " run --profile default " in command and "bash -c" in command
+    ran = subprocess.run(
+        ["bash", "-c", command], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "sandboxed"
+    # a denied command is still denied, not wrapped
+    payload["tool_input"] = {"command": "rm -rf ~"}
+    denied = answer("claude", json.dumps(payload).encode(), PolicyCache())
+    assert agent_decision("claude", denied.stdout, denied.exit_code)[0] == "deny"

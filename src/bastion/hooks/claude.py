@@ -104,5 +104,18 @@ class ClaudeHook(AgentHook):
         # would skip the user's prompts for everything bastion has no rule about.
         return HookReply(b"")
 
+    def render_rewrite(self, request: HookRequest, command: str) -> HookReply | None:
+        # updatedInput replaces the whole input and needs allow (or ask) beside it; allowing
+        # is the point: the command runs inside bastion's sandbox.
+        body = {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "allow",
+                "permissionDecisionReason": "bastion: runs inside `bastion run` (agent mode)",
+                "updatedInput": {**request.call.raw_input, "command": command},
+            }
+        }
+        return HookReply(json_bytes(body))
+
     def render_ask(self, reason: str) -> HookReply:
         return HookReply(hook_specific("ask", reason))

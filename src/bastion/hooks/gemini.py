@@ -70,6 +70,14 @@ class GeminiHook(AgentHook):
             event, call, event_name=event_name, tool_output=output_text(output)
         )
 
+    def render_rewrite(self, request: HookRequest, command: str) -> HookReply | None:
+        tool_input = {**request.call.raw_input, "command": command}
+        body = {
+            "decision": "allow",
+            "hookSpecificOutput": {"hookEventName": "BeforeTool", "tool_input": tool_input},
+        }
+        return HookReply(json_bytes(body))
+
     def render(self, verdict: Verdict, request: HookRequest | None) -> HookReply:
         if request is not None and request.event is HookEvent.POST_TOOL:
             return HookReply(json_bytes({}))

@@ -65,6 +65,11 @@ class AgentHook(ABC):
     def render(self, verdict: Verdict, request: HookRequest | None) -> HookReply:
         """The agent's answer for `verdict`. `request` is None when the payload was unusable."""
 
+    def render_rewrite(self, request: HookRequest, command: str) -> HookReply | None:
+        """Run the shell command as `command` instead (agent-mode sandboxing), or None when
+        this agent's hooks cannot rewrite a tool's input."""
+        return None
+
     def can_ask(self, request: HookRequest) -> bool:
         """Whether this agent shows its own approval prompt for an "ask" on this event."""
         return True

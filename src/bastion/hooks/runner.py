@@ -6,6 +6,8 @@ gets the same verdict whichever path served it."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Protocol
@@ -17,7 +19,8 @@ from bastion.hooks.interface import AgentHook, HookEvent, HookReply, HookRequest
 from bastion.hooks.recording import record, record_injection
 from bastion.hooks.registry import HOOKS
 from bastion.hooks.shim import MAX_PAYLOAD_BYTES, failure_answer
-from bastion.model import Decision, Finding, Tier, Verdict
+from bastion.model import Decision, Finding, Tier, ToolKind, Verdict
+from bastion.sandbox.agent import agent_mode, is_wrapped, wrap_command
 
 PAYLOAD_ERROR = "hook.bad-payload"
 
@@ -114,4 +117,33 @@ def _answer(hook: AgentHook, raw: bytes, guards: GuardSource, fallback_cwd: str)
         return hook.render(exc.verdict(), request)
     verdict = settle(hook, request, guard, guard.evaluate(call))
     record(guard.config, call, verdict)
+    if verdict.decision is Decision.ALLOW:
+        rewritten = sandboxed(hook, request, guard)
+        if rewritten is not None:
+            return rewritten
     return hook.render(verdict, request)
+
+
+def sandboxed(hook: AgentHook, request: HookRequest, guard: Guard) -> HookReply | None:
+    """Agent mode (`[sandbox] agent_mode`): an allowed shell command is rewritten to run
+    inside `bastion run`, where the agent's hook protocol can rewrite tool input."""
+    call = request.call
+    if (
+        call.kind is not ToolKind.SHELL
+        or call.command is None
+        or call.tool_name == "PowerShell"
+        or guard.config is None
+        or not agent_mode(guard.config)
+    ):
+        return None
+    executable = _bastion_executable()
+    if is_wrapped(call.command, executable):
+        return None
+    command = wrap_command(call.command, "default", call.cwd or "/", executable)
+    return hook.render_rewrite(request, command)
+
+
+def _bastion_executable() -> str:
+    """This installation's `bastion` script, by absolute path: the agent's PATH may differ."""
+    script = os.path.join(os.path.dirname(sys.executable), "bastion")
+    return script if os.access(script, os.X_OK) else "bastion"
