@@ -1,57 +1,45 @@
 """Human approvals: tiers, scopes (once / session / always / deny), pinned asks, the pending
 queue for agents that cannot ask, the terminal prompt, break-glass bypass, security events."""
 
-from bastion.approvals.bypass import Bypass, BypassError, BypassState
-from bastion.approvals.events import (
-    CallableSink,
-    EventBus,
-    EventKind,
-    EventSink,
-    NullSink,
-    SecurityEvent,
-    verdict_events,
-)
-from bastion.approvals.keys import approval_key
-from bastion.approvals.model import (
-    ApprovalError,
-    ApprovalKey,
-    Grant,
-    PendingApproval,
-    PinnedError,
-    QueueFull,
-    RequestState,
-    Scope,
-)
-from bastion.approvals.origin import agent_context
-from bastion.approvals.pinned import PinnedPolicy
-from bastion.approvals.prompt import prompt_terminal
-from bastion.approvals.store import ApprovalStore
-from bastion.approvals.tiers import retier, tier_overrides
+from __future__ import annotations
 
-__all__ = [
-    "ApprovalError",
-    "ApprovalKey",
-    "ApprovalStore",
-    "Bypass",
-    "BypassError",
-    "BypassState",
-    "CallableSink",
-    "EventBus",
-    "EventKind",
-    "EventSink",
-    "Grant",
-    "NullSink",
-    "PendingApproval",
-    "PinnedError",
-    "PinnedPolicy",
-    "QueueFull",
-    "RequestState",
-    "Scope",
-    "SecurityEvent",
-    "agent_context",
-    "approval_key",
-    "prompt_terminal",
-    "retier",
-    "tier_overrides",
-    "verdict_events",
-]
+# Names load on first use (PEP 562): importing one module of this package must not pull in
+# the rest (a hook or `bastion run` pays for what it uses, nothing more).
+import importlib
+from typing import Any
+
+_WHERE = {
+    "Bypass": "bastion.approvals.bypass",
+    "BypassError": "bastion.approvals.bypass",
+    "BypassState": "bastion.approvals.bypass",
+    "CallableSink": "bastion.approvals.events",
+    "EventBus": "bastion.approvals.events",
+    "EventKind": "bastion.approvals.events",
+    "EventSink": "bastion.approvals.events",
+    "NullSink": "bastion.approvals.events",
+    "SecurityEvent": "bastion.approvals.events",
+    "verdict_events": "bastion.approvals.events",
+    "approval_key": "bastion.approvals.keys",
+    "ApprovalError": "bastion.approvals.model",
+    "ApprovalKey": "bastion.approvals.model",
+    "Grant": "bastion.approvals.model",
+    "PendingApproval": "bastion.approvals.model",
+    "PinnedError": "bastion.approvals.model",
+    "QueueFull": "bastion.approvals.model",
+    "RequestState": "bastion.approvals.model",
+    "Scope": "bastion.approvals.model",
+    "agent_context": "bastion.approvals.origin",
+    "PinnedPolicy": "bastion.approvals.pinned",
+    "prompt_terminal": "bastion.approvals.prompt",
+    "ApprovalStore": "bastion.approvals.store",
+    "retier": "bastion.approvals.tiers",
+    "tier_overrides": "bastion.approvals.tiers",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -4,28 +4,37 @@ For hooks: `record_verdict(call, verdict, session=..., agent=...)` (never raises
 For other layers (approvals, events): `default_log()` or an `AuditLog` of your own, then
 `append(session, kind, fields)`, `event(...)`, `approval(...)`."""
 
-from bastion.audit.hook import default_log, failure_count, record_verdict, set_default_log
-from bastion.audit.interface import ApprovalRow, AuditStore, Head, Query, Stats
-from bastion.audit.log import AuditLog
-from bastion.audit.records import AuditError, Record
-from bastion.audit.verify import Level, Problem, SessionReport, verify_all, verify_session
+from __future__ import annotations
 
-__all__ = [
-    "ApprovalRow",
-    "AuditError",
-    "AuditLog",
-    "AuditStore",
-    "Head",
-    "Level",
-    "Problem",
-    "Query",
-    "Record",
-    "SessionReport",
-    "Stats",
-    "default_log",
-    "failure_count",
-    "record_verdict",
-    "set_default_log",
-    "verify_all",
-    "verify_session",
-]
+# Names load on first use (PEP 562): importing one module of this package must not pull in
+# the rest (a hook or `bastion run` pays for what it uses, nothing more).
+import importlib
+from typing import Any
+
+_WHERE = {
+    "default_log": "bastion.audit.hook",
+    "failure_count": "bastion.audit.hook",
+    "record_verdict": "bastion.audit.hook",
+    "set_default_log": "bastion.audit.hook",
+    "ApprovalRow": "bastion.audit.interface",
+    "AuditStore": "bastion.audit.interface",
+    "Head": "bastion.audit.interface",
+    "Query": "bastion.audit.interface",
+    "Stats": "bastion.audit.interface",
+    "AuditLog": "bastion.audit.log",
+    "AuditError": "bastion.audit.records",
+    "Record": "bastion.audit.records",
+    "Level": "bastion.audit.verify",
+    "Problem": "bastion.audit.verify",
+    "SessionReport": "bastion.audit.verify",
+    "verify_all": "bastion.audit.verify",
+    "verify_session": "bastion.audit.verify",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -20,7 +21,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Subcommands defined in their own modules (`add_parsers`), by the command word.
+_EXTERNAL = {
+    "hook": "daemon_cmd",
+    "daemon": "daemon_cmd",
+    "install": "integrations_cmd",
+    "uninstall": "integrations_cmd",
+    "doctor": "integrations_cmd",
+    "scan": "scan_cmd",
+    "pairing": "pairing_cmd",
+    "approvals": "approvals_cmd",
+    "bypass": "approvals_cmd",
+    "audit": "audit_cmd",
+    "run": "run_cmd",
+}
+_COMMANDS = frozenset({"check", "explain", "rules", "eval", "config", *_EXTERNAL})
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, only that subcommand's module is loaded."""
     parser = _Parser(
         prog="bastion",
         description="A defense-in-depth guard for AI coding agents.",
@@ -78,23 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.add_argument("--cwd")
 
-    from bastion.cli import (
-        approvals_cmd,
-        audit_cmd,
-        daemon_cmd,
-        integrations_cmd,
-        pairing_cmd,
-        run_cmd,
-        scan_cmd,
+    # Each of these modules pulls in its layer: load only the one the command line names
+    # (all of them for --help), so `bastion check` and `bastion run` start fast.
+    modules = (
+        dict.fromkeys(_EXTERNAL.values())
+        if command is None or command not in _COMMANDS
+        else dict.fromkeys([_EXTERNAL[command]] if command in _EXTERNAL else [])
     )
-
-    daemon_cmd.add_parsers(sub, _Parser)
-    integrations_cmd.add_parsers(sub, _Parser)
-    scan_cmd.add_parsers(sub, _Parser)
-    pairing_cmd.add_parsers(sub, _Parser)
-    approvals_cmd.add_parsers(sub, _Parser)
-    audit_cmd.add_parsers(sub, _Parser)
-    run_cmd.add_parsers(sub, _Parser)
+    for name in modules:
+        importlib.import_module(f"bastion.cli.{name}").add_parsers(sub, _Parser)
     return parser
 
 
@@ -107,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and hasattr(signal, "SIGPIPE"):  # the real command line, not a test
         # `bastion ... | head`: end quietly like other Unix tools, not with a traceback.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    parser = build_parser()
+    first = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(first)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -2,56 +2,47 @@
 WhatsApp or web chat (allowlists and DM pairing), and whose conversation is whose (session and
 continuity keys). A library with no chat client; `bastion pairing` is its CLI."""
 
-from bastion.gateway.access import GatewayAccess
-from bastion.gateway.authorize import AccessDecision, Authorizer
-from bastion.gateway.errors import (
-    GatewayConfigError,
-    GatewayError,
-    IdentityError,
-    PairingStoreError,
-    SessionKeyError,
-)
-from bastion.gateway.events import EventSink, GatewayEvent, no_sink
-from bastion.gateway.identity import Identity, parse_identity
-from bastion.gateway.pairing import Approval, ApproveOutcome, CodeRequest, Pairing, RequestOutcome
-from bastion.gateway.policy import AccessPolicy
-from bastion.gateway.sessions import (
-    Route,
-    SessionKey,
-    SessionRouter,
-    new_session_key,
-    parse_session_key,
-    require_session_id,
-    session_for_request,
-)
-from bastion.gateway.store import PairingStore
+from __future__ import annotations
 
-__all__ = [
-    "AccessDecision",
-    "AccessPolicy",
-    "Approval",
-    "ApproveOutcome",
-    "Authorizer",
-    "CodeRequest",
-    "EventSink",
-    "GatewayAccess",
-    "GatewayConfigError",
-    "GatewayError",
-    "GatewayEvent",
-    "Identity",
-    "IdentityError",
-    "Pairing",
-    "PairingStore",
-    "PairingStoreError",
-    "RequestOutcome",
-    "Route",
-    "SessionKey",
-    "SessionKeyError",
-    "SessionRouter",
-    "new_session_key",
-    "no_sink",
-    "parse_identity",
-    "parse_session_key",
-    "require_session_id",
-    "session_for_request",
-]
+# Names load on first use (PEP 562): importing one module of this package must not pull in
+# the rest (a hook or `bastion run` pays for what it uses, nothing more).
+import importlib
+from typing import Any
+
+_WHERE = {
+    "GatewayAccess": "bastion.gateway.access",
+    "AccessDecision": "bastion.gateway.authorize",
+    "Authorizer": "bastion.gateway.authorize",
+    "GatewayConfigError": "bastion.gateway.errors",
+    "GatewayError": "bastion.gateway.errors",
+    "IdentityError": "bastion.gateway.errors",
+    "PairingStoreError": "bastion.gateway.errors",
+    "SessionKeyError": "bastion.gateway.errors",
+    "EventSink": "bastion.gateway.events",
+    "GatewayEvent": "bastion.gateway.events",
+    "no_sink": "bastion.gateway.events",
+    "Identity": "bastion.gateway.identity",
+    "parse_identity": "bastion.gateway.identity",
+    "Approval": "bastion.gateway.pairing",
+    "ApproveOutcome": "bastion.gateway.pairing",
+    "CodeRequest": "bastion.gateway.pairing",
+    "Pairing": "bastion.gateway.pairing",
+    "RequestOutcome": "bastion.gateway.pairing",
+    "AccessPolicy": "bastion.gateway.policy",
+    "Route": "bastion.gateway.sessions",
+    "SessionKey": "bastion.gateway.sessions",
+    "SessionRouter": "bastion.gateway.sessions",
+    "new_session_key": "bastion.gateway.sessions",
+    "parse_session_key": "bastion.gateway.sessions",
+    "require_session_id": "bastion.gateway.sessions",
+    "session_for_request": "bastion.gateway.sessions",
+    "PairingStore": "bastion.gateway.store",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

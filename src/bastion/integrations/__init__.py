@@ -4,30 +4,33 @@
 only bastion's own entries touched); `doctor` reports, per agent, whether the agent is on this
 machine, whether the hook is installed and reachable, and whether it denies a dangerous probe."""
 
-from bastion.integrations.agents import AGENT_NAMES, INTEGRATIONS, get
-from bastion.integrations.doctor import DoctorReport, run_doctor
-from bastion.integrations.install import install, uninstall
-from bastion.integrations.interface import (
-    Action,
-    AgentIntegration,
-    Change,
-    IntegrationError,
-    Outcome,
-    Scope,
-)
+from __future__ import annotations
 
-__all__ = [
-    "AGENT_NAMES",
-    "INTEGRATIONS",
-    "Action",
-    "AgentIntegration",
-    "Change",
-    "DoctorReport",
-    "IntegrationError",
-    "Outcome",
-    "Scope",
-    "get",
-    "install",
-    "run_doctor",
-    "uninstall",
-]
+# Names load on first use (PEP 562): importing one module of this package must not pull in
+# the rest (a hook or `bastion run` pays for what it uses, nothing more).
+import importlib
+from typing import Any
+
+_WHERE = {
+    "AGENT_NAMES": "bastion.integrations.agents",
+    "INTEGRATIONS": "bastion.integrations.agents",
+    "get": "bastion.integrations.agents",
+    "DoctorReport": "bastion.integrations.doctor",
+    "run_doctor": "bastion.integrations.doctor",
+    "install": "bastion.integrations.install",
+    "uninstall": "bastion.integrations.install",
+    "Action": "bastion.integrations.interface",
+    "AgentIntegration": "bastion.integrations.interface",
+    "Change": "bastion.integrations.interface",
+    "IntegrationError": "bastion.integrations.interface",
+    "Outcome": "bastion.integrations.interface",
+    "Scope": "bastion.integrations.interface",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

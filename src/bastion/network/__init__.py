@@ -2,32 +2,38 @@
 the layer for tool calls, and (in `bastion.network.transport`, which needs httpx) a pinned
 httpx transport."""
 
-from bastion.network.clients import contacted_hosts
-from bastion.network.hosts import HostError, HostRef, parse_host, url_hosts
-from bastion.network.interface import ResolveError, Resolver
-from bastion.network.judge import Judgement, Mode, Refusal, judge
-from bastion.network.layer import NetworkLayer
-from bastion.network.policy import NetworkPolicy
-from bastion.network.resolvers import StaticResolver, SystemResolver
-from bastion.network.ssrf import AddressClass, classify, classify_name
+from __future__ import annotations
 
-__all__ = [
-    "AddressClass",
-    "HostError",
-    "HostRef",
-    "Judgement",
-    "Mode",
-    "NetworkLayer",
-    "NetworkPolicy",
-    "Refusal",
-    "ResolveError",
-    "Resolver",
-    "StaticResolver",
-    "SystemResolver",
-    "classify",
-    "classify_name",
-    "contacted_hosts",
-    "judge",
-    "parse_host",
-    "url_hosts",
-]
+# Names load on first use (PEP 562): importing one module of this package must not pull in
+# the rest (a hook or `bastion run` pays for what it uses, nothing more).
+import importlib
+from typing import Any
+
+_WHERE = {
+    "contacted_hosts": "bastion.network.clients",
+    "HostError": "bastion.network.hosts",
+    "HostRef": "bastion.network.hosts",
+    "parse_host": "bastion.network.hosts",
+    "url_hosts": "bastion.network.hosts",
+    "ResolveError": "bastion.network.interface",
+    "Resolver": "bastion.network.interface",
+    "Judgement": "bastion.network.judge",
+    "Mode": "bastion.network.judge",
+    "Refusal": "bastion.network.judge",
+    "judge": "bastion.network.judge",
+    "NetworkLayer": "bastion.network.layer",
+    "NetworkPolicy": "bastion.network.policy",
+    "StaticResolver": "bastion.network.resolvers",
+    "SystemResolver": "bastion.network.resolvers",
+    "AddressClass": "bastion.network.ssrf",
+    "classify": "bastion.network.ssrf",
+    "classify_name": "bastion.network.ssrf",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -4,17 +4,28 @@
 time, `policy` judges one resolved path, `operands` knows which shell operands are read, written
 or deleted, and `shell` turns parsed commands into findings."""
 
-from bastion.pathjail.policy import Access, PathIssue, PathPolicy
-from bastion.pathjail.resolve import PathRejected, ResolvedPath, resolve_path
-from bastion.pathjail.shell import JailContext, path_findings
+from __future__ import annotations
 
-__all__ = [
-    "Access",
-    "JailContext",
-    "PathIssue",
-    "PathPolicy",
-    "PathRejected",
-    "ResolvedPath",
-    "path_findings",
-    "resolve_path",
-]
+# Names load on first use (PEP 562): importing one module of this package must not pull in
+# the rest (a hook or `bastion run` pays for what it uses, nothing more).
+import importlib
+from typing import Any
+
+_WHERE = {
+    "Access": "bastion.pathjail.policy",
+    "PathIssue": "bastion.pathjail.policy",
+    "PathPolicy": "bastion.pathjail.policy",
+    "PathRejected": "bastion.pathjail.resolve",
+    "ResolvedPath": "bastion.pathjail.resolve",
+    "resolve_path": "bastion.pathjail.resolve",
+    "JailContext": "bastion.pathjail.shell",
+    "path_findings": "bastion.pathjail.shell",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

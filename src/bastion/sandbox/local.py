@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bastion
 from bastion.network.interface import Resolver
@@ -33,7 +33,9 @@ from bastion.sandbox.interface import (
     SandboxRefused,
 )
 from bastion.sandbox.profile import NetworkMode, Profile
-from bastion.sandbox.proxy import EgressProxy
+
+if TYPE_CHECKING:  # the proxy (and the network layer behind it) loads only when used
+    from bastion.sandbox.proxy import EgressProxy
 
 EXIT_REFUSED = 125
 _SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(bastion.__file__)))
@@ -81,6 +83,8 @@ class LocalBackend(Backend):
                     "cgroup", "cannot create a cgroup here (not root, no delegation)"
                 )
             if profile.network is NetworkMode.PROXY:
+                from bastion.sandbox.proxy import EgressProxy
+
                 proxy = EgressProxy(profile.egress, self.resolver, self.events).start()
             if self.user is not None:
                 _delegate(group, host_tmp, self.user)
