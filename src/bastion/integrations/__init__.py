@@ -11,13 +11,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# Same name as its module: importing the module would set the package attribute to the
+# module, hiding the lazy lookup, so this one is bound now.
+from bastion.integrations.install import install as install
+
 _WHERE = {
     "AGENT_NAMES": "bastion.integrations.agents",
     "INTEGRATIONS": "bastion.integrations.agents",
     "get": "bastion.integrations.agents",
     "DoctorReport": "bastion.integrations.doctor",
     "run_doctor": "bastion.integrations.doctor",
-    "install": "bastion.integrations.install",
     "uninstall": "bastion.integrations.install",
     "Action": "bastion.integrations.interface",
     "AgentIntegration": "bastion.integrations.interface",
@@ -26,7 +29,7 @@ _WHERE = {
     "Outcome": "bastion.integrations.interface",
     "Scope": "bastion.integrations.interface",
 }
-__all__ = sorted(_WHERE)
+__all__ = sorted([*_WHERE, "install"])
 
 
 def __getattr__(name: str) -> Any:

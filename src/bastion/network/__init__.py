@@ -9,6 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# Same name as its module: importing the module would set the package attribute to the
+# module, hiding the lazy lookup, so this one is bound now.
+from bastion.network.judge import judge as judge
+
 _WHERE = {
     "contacted_hosts": "bastion.network.clients",
     "HostError": "bastion.network.hosts",
@@ -20,7 +24,6 @@ _WHERE = {
     "Judgement": "bastion.network.judge",
     "Mode": "bastion.network.judge",
     "Refusal": "bastion.network.judge",
-    "judge": "bastion.network.judge",
     "NetworkLayer": "bastion.network.layer",
     "NetworkPolicy": "bastion.network.policy",
     "StaticResolver": "bastion.network.resolvers",
@@ -29,7 +32,7 @@ _WHERE = {
     "classify": "bastion.network.ssrf",
     "classify_name": "bastion.network.ssrf",
 }
-__all__ = sorted(_WHERE)
+__all__ = sorted([*_WHERE, "judge"])
 
 
 def __getattr__(name: str) -> Any:

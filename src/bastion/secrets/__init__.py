@@ -8,6 +8,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# Same name as its module: importing the module would set the package attribute to the
+# module, hiding the lazy lookup, so this one is bound now.
+from bastion.secrets.redact import redact as redact
+
 _WHERE = {
     "EnvironmentFilter": "bastion.secrets.environment",
     "FilteredEnvironment": "bastion.secrets.environment",
@@ -17,12 +21,11 @@ _WHERE = {
     "Redaction": "bastion.secrets.redact",
     "Redactor": "bastion.secrets.redact",
     "Secret": "bastion.secrets.redact",
-    "redact": "bastion.secrets.redact",
     "redact_finding": "bastion.secrets.verdicts",
     "redact_text": "bastion.secrets.verdicts",
     "redact_verdict": "bastion.secrets.verdicts",
 }
-__all__ = sorted(_WHERE)
+__all__ = sorted([*_WHERE, "redact"])
 
 
 def __getattr__(name: str) -> Any:
