@@ -462,18 +462,27 @@ def test_project_may_tighten(layers: Layers) -> None:
         "[limits]\nmax_input_bytes = 1000\n"
         '[executables]\nallowed = { exclude = ["curl"] }\n'
         '[rules]\ndisabled = { exclude = ["strict"] }\nfiles = ["team.rules"]\n'
-        'tiers = { "git-discard-work" = "red", "new-rule" = "yellow", "other" = "red" }\n',
+        'tiers = { "git-discard-work" = "red", "new-rule" = "red", "other" = "red" }\n',
     )
     config = layers.load()
     assert config.warnings == ()
     assert config.limits.max_input_bytes == 1000
     assert "curl" not in config.allowed_executables and "ls" in config.allowed_executables
     assert "strict" not in config.disabled
-    assert dict(config.tiers) == {"git-discard-work": "red", "new-rule": "yellow", "other": "red"}
+    assert dict(config.tiers) == {"git-discard-work": "red", "new-rule": "red", "other": "red"}
     assert [Path(r.path).name for r in config.rule_files] == ["team.rules"]
     assert not config.rule_files[0].source.trusted
     for key in ("limits.max_input_bytes", "executables.allowed", "rules.disabled", "rules.tiers"):
         assert config.provenance[key] == f"project ({path})"
+
+
+def test_project_cannot_move_a_rule_below_red_without_knowing_its_tier(layers: Layers) -> None:
+    # A red ask is approvable once at a time; yellow could be approved "always": a project
+    # file that names a tier bastion cannot compare is held to red.
+    layers.write("project", '[rules]\ntiers = { "rm-recursive-critical" = "yellow" }\n')
+    config = layers.load()
+    assert "rm-recursive-critical" not in config.tiers
+    assert any("rm-recursive-critical" in w for w in config.warnings)
 
 
 def test_local_file_is_held_to_the_project_result(layers: Layers) -> None:

@@ -111,8 +111,9 @@ def _merge_tiers(
     changed = False
     for rule_id, tier in tiers.items():
         before = merged.get(rule_id)
-        # With no configured tier we cannot tell the rule's own one, so only green relaxes.
-        lower = TIERS.index(tier) < TIERS.index(before) if before else tier == "green"
+        # With no configured tier we cannot tell the rule's own one: only red is surely not
+        # lower (a red ask is approvable once at a time; yellow would allow "always").
+        lower = TIERS.index(tier) < TIERS.index(before) if before else tier != "red"
         if guarded and lower:
             key = f"{dotted}.{rule_id}"
             state.warnings.append(relax_warning(source.path, key, f"tier {tier!r}"))
