@@ -209,3 +209,22 @@ def test_cd_spellings_globs_and_xargs_inputs(
     default_guard: Guard, command: str, decision: Decision
 ) -> None:
     assert default_guard.check(command, PROJECT).decision is decision
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cd ~/.ssh && echo key >> authorized_keys",
+        "cd ~/.config/bastion && echo '{}' > approvals.json",
+        "cd ~/.local/state/bastion && echo '{}' > bypass.json",
+        "cd /etc && echo 'x::0:0::/:/bin/sh' >> passwd",
+        "cd .. && cd .. && cat user/.ssh/id_rsa",
+    ],
+)
+def test_a_cd_earlier_in_the_script_moves_what_relative_paths_name(command: str) -> None:
+    """A reviewed bypass: relative targets are judged from the directory `cd` moved to, by the
+    rules and by the path layer alike (the whole built-in guard)."""
+    from bastion.config import builtin_config
+
+    guard = Guard.from_loaded_config(builtin_config(), home=HOME)
+    assert guard.check(command, PROJECT).decision is Decision.DENY

@@ -103,7 +103,9 @@ def path_findings(commands: Sequence[SimpleCommand], ctx: JailContext) -> list[F
     findings: dict[tuple[str, int], Finding] = {}
     judged = 0
     for command, use in jobs:
-        cwd = command.cwd or ctx.cwd
+        # After `cd ~/.ssh`, `> authorized_keys` is ~/.ssh/authorized_keys: the command's own
+        # directory, itself relative to the session's and spelled with `~` or `..`.
+        cwd = absolute(command.cwd, ctx.cwd, ctx.policy.home) if command.cwd else ctx.cwd
         if use.base is not None:
             cwd = absolute(use.base, cwd, ctx.policy.home)
         try:

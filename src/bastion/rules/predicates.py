@@ -270,6 +270,13 @@ def _redirect_matching(patterns: tuple[str, ...], reads: bool) -> Evaluator:
                 text = str(redirect.target)
                 if any(r.fullmatch(text) for r in regexes):
                     return text
+                # `cd /etc && echo x > passwd` writes /etc/passwd: the path as resolved
+                # from the command's directory counts as much as the word as written.
+                literal = redirect.target.text
+                if literal and not literal.startswith("/"):
+                    resolved = ctx.paths_for(index).resolve(literal)
+                    if any(r.fullmatch(resolved) for r in regexes):
+                        return resolved
         return None
 
     return evaluate
