@@ -228,3 +228,21 @@ def test_a_cd_earlier_in_the_script_moves_what_relative_paths_name(command: str)
 
     guard = Guard.from_loaded_config(builtin_config(), home=HOME)
     assert guard.check(command, PROJECT).decision is Decision.DENY
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os; open(os.path.expanduser('~/.local/state/bastion/bypass.json'), 'w')",
+        "from pathlib import Path; open(Path.home() / '.bashrc', 'a')",
+        "from pathlib import Path; open(Path('~/.ssh/authorized_keys').expanduser(), 'a')",
+        "import os; open(os.path.join('/etc', 'sudoers'), 'w')",
+    ],
+)
+def test_python_writes_are_seen_through_path_helpers(code: str) -> None:
+    from bastion.config import builtin_config
+
+    guard = Guard.from_loaded_config(builtin_config(), home=HOME)
+    assert guard.check(f'python3 -c "{code}"', PROJECT).decision is Decision.DENY
+    harmless = code.split("open(")[0] + "open('notes.txt', 'w')"
+    assert guard.check(f'python3 -c "{harmless}"', PROJECT).decision is Decision.ALLOW

@@ -9,6 +9,7 @@ system()), which the command layer parses again so the same rules judge it.
 from __future__ import annotations
 
 import ast
+import posixpath
 import shlex
 from collections.abc import Iterator
 
@@ -55,11 +56,37 @@ def _q(value: object) -> str:
     return shlex.quote(value) if isinstance(value, str) else DYNAMIC
 
 
-def _const(node: ast.AST | None) -> object:
+_PATH_WRAPPERS = frozenset({
+    "os.path.expanduser", "expanduser", "os.path.abspath", "abspath", "os.path.realpath",
+    "realpath", "os.path.normpath", "normpath", "Path", "pathlib.Path", "PurePath", "str",
+    "os.fspath",
+})  # fmt: skip
+_PATH_METHODS = frozenset({"expanduser", "resolve", "absolute"})
+
+
+def _const(node: ast.AST | None, depth: int = 0) -> object:
+    """A string the code spells out, seen through the path helpers that keep its meaning
+    (`os.path.expanduser("~/.ssh/x")`, `Path("a") / "b"`, `os.path.join("a", "b")`)."""
+    if node is None or depth > 8:
+        return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
-    if isinstance(node, ast.JoinedStr):
-        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # Path("a") / "b"
+        left, right = _const(node.left, depth + 1), _const(node.right, depth + 1)
+        if isinstance(left, str) and isinstance(right, str):
+            return posixpath.join(left, right)
+    if isinstance(node, ast.Call):
+        name = _dotted(node.func)
+        if name in ("Path.home", "pathlib.Path.home") and not node.args:
+            return "~"
+        if name in _PATH_WRAPPERS and len(node.args) == 1:
+            return _const(node.args[0], depth + 1)
+        if name in ("os.path.join", "posixpath.join") and node.args:
+            parts = [_const(a, depth + 1) for a in node.args]
+            if all(isinstance(p, str) for p in parts):
+                return posixpath.join(*[p for p in parts if isinstance(p, str)])
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _PATH_METHODS:
+            return _const(node.func.value, depth + 1)
     return None
 
 
