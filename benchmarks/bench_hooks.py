@@ -105,6 +105,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--agent", default="claude")
     parser.add_argument("--form", choices=("native", "shim"), default="native")
+    parser.add_argument("--cold-only", action="store_true", help="only the cold first call")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -115,14 +116,17 @@ def main() -> int:
     env = _env(runtime)
     results: dict[str, Any] = {"hook": " ".join(argv)}
     try:
-        for _ in range(5):
-            spawn_ms(argv, env)  # starts the daemon and warms it
-        time.sleep(0.5)
         results["floor"] = summary([spawn_ms(["/bin/true"], env) for _ in range(args.calls)])
-        results["warm"] = summary([spawn_ms(argv, env) for _ in range(args.calls)])
-        results["throughput_per_s"] = round(throughput(argv, env, args.seconds), 1)
-        results["floor_throughput_per_s"] = round(throughput(["/bin/true"], env, args.seconds), 1)
-        stop_daemon(runtime)
+        if not args.cold_only:
+            for _ in range(5):
+                spawn_ms(argv, env)  # starts the daemon and warms it
+            time.sleep(0.5)
+            results["warm"] = summary([spawn_ms(argv, env) for _ in range(args.calls)])
+            results["throughput_per_s"] = round(throughput(argv, env, args.seconds), 1)
+            results["floor_throughput_per_s"] = round(
+                throughput(["/bin/true"], env, args.seconds), 1
+            )
+            stop_daemon(runtime)
         cold: list[float] = []
         for _ in range(args.cold):
             fresh = tempfile.mkdtemp(prefix="bst-cold-", dir="/tmp")
@@ -135,6 +139,9 @@ def main() -> int:
     finally:
         stop_daemon(runtime)
         shutil.rmtree(runtime, ignore_errors=True)
+    if args.cold_only:
+        print(json.dumps({k: results[k] for k in ("hook", "floor", "cold")}, indent=2))
+        return 0
     results["ratios"] = {
         "warm_over_floor": round(results["warm"]["median_ms"] / results["floor"]["median_ms"], 1),
         "throughput_over_floor": round(

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion.approvals.tiers import retier, tier_overrides
 from bastion.config import Config, builtin_config, load_config
-from bastion.content.layer import ContentLayer
 from bastion.layers.commands import CommandLayer
 from bastion.layers.files import FileAccessLayer
-from bastion.layers.interface import Layer
+from bastion.layers.interface import Layer, LazyLayer
 from bastion.layers.paths import PathLayer
 from bastion.layers.tools import ToolGateLayer
-from bastion.mcp.layer import McpLayer
-from bastion.model import Decision, Finding, Tier, ToolCall, Verdict
+from bastion.model import Decision, Finding, Tier, ToolCall, ToolKind, Verdict
 from bastion.network.layer import NetworkLayer
 from bastion.rules.engine import RuleSet
 from bastion.rules.loader import build_ruleset
 from bastion.secrets.layer import SecretsLayer
 from bastion.shell.budget import Limits
+
+if TYPE_CHECKING:
+    from bastion.content.layer import ContentLayer
 
 GUARD_ERROR = "guard.error"
 
@@ -83,8 +84,8 @@ class Guard:
             FileAccessLayer(ruleset, home=home, project_root=config.project_root),
             paths,
             network,
-            McpLayer.from_config(config, commands=commands),
-            ContentLayer.from_config(config),
+            LazyLayer("mcp", _MCP_KINDS, lambda: _mcp_layer(config, commands)),
+            LazyLayer("content", _CONTENT_KINDS, lambda: _content_layer(config)),
         ]
         return cls(layers, config, (*config.warnings, *warnings))
 
@@ -97,7 +98,13 @@ class Guard:
 
     @property
     def content_layer(self) -> ContentLayer | None:
-        return next((la for la in self.layers if isinstance(la, ContentLayer)), None)
+        from bastion.content.layer import ContentLayer
+
+        for layer in self.layers:
+            found = layer.layer if isinstance(layer, LazyLayer) else layer
+            if isinstance(found, ContentLayer):
+                return found
+        return None
 
     @property
     def rules(self) -> RuleSet:
@@ -118,6 +125,23 @@ class Guard:
     def check(self, command: str, cwd: str = "") -> Verdict:
         """Shorthand for a shell command."""
         return self.evaluate(ToolCall.shell(command, cwd=cwd))
+
+
+# Judged only for these kinds of call, so built only when one comes.
+_MCP_KINDS = frozenset({ToolKind.MCP})
+_CONTENT_KINDS = frozenset({ToolKind.WRITE, ToolKind.EDIT})
+
+
+def _mcp_layer(config: Config, commands: CommandLayer) -> Layer:
+    from bastion.mcp.layer import McpLayer
+
+    return McpLayer.from_config(config, commands=commands)
+
+
+def _content_layer(config: Config) -> Layer:
+    from bastion.content.layer import ContentLayer
+
+    return ContentLayer.from_config(config)
 
 
 def _limits(config: Config) -> Limits:

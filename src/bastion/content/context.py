@@ -22,12 +22,12 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from bastion.content.model import STRUCTURAL, Category, Severity
-from bastion.rules.regexes import compile_regex
+from bastion.rules.regexes import LazyRegex
 
 WINDOW = 300
 """Characters either side of a match that the discussion and address probes read."""
 
-_DISCUSS = compile_regex(
+_DISCUSS = LazyRegex(
     r"(?i)\b(?:e\.g\.|i\.e\.|for\s+(?:example|instance)|examples?|such\s+as|(?:phrases?|strings?|"
     r"text|lines?|sentences?|instructions)\s+(?:like|such\s+as)|attack(?:s|ers?|ing)?|"
     r"adversar\w*|inject(?:ion|ions|ed|ing|s)?|malicious|payloads?|jailbreak\w*|OWASP|LLM0\d|"
@@ -38,7 +38,7 @@ _DISCUSS = compile_regex(
     r"explains?|describes?|warns?\s+(?:about|against)|beware|phishing|social\s+engineering|"
     r"ejemplo|exemple|beispiel|angriff\w*|例如|攻击|注入)"
 )
-ADDRESSED = compile_regex(
+ADDRESSED = LazyRegex(
     r"(?i)(?:\b(?:if|when|since)\s+you(?:'re|\s+are)\s+(?:an?\s+)?(?:AI|LLM|language\s+model|"
     r"assistant|agent|bot|chatbot)\b|\b(?:dear|hey|attention|note\s+to|to\s+the)\s+(?:AI|"
     r"assistant|agent|model|LLM|Claude|Gemini|Copilot|Cursor|GPT|Codex)\b|\bAI\s+(?:assistants?|"
@@ -52,11 +52,11 @@ ADDRESSED = compile_regex(
     r"(?:run|execute|send|fetch|call|upload)\b|\bthis\s+is\s+(?:an?\s+)?(?:urgent|mandatory|"
     r"required|critical)\b|\bas\s+an\s+AI\b)"
 )
-_NEGATED = compile_regex(
+_NEGATED = LazyRegex(
     r"(?i)\b(?:never|not|don'?t|avoid|shouldn'?t|won'?t|cannot|can'?t|mustn'?t|nor)\b[^.!?\n]*$"
 )
-_FENCE = compile_regex(r"(?m)^[ \t]{0,3}(?:```|~~~)")
-_INLINE_CODE = compile_regex(r"`[^`\n]{1,500}`|<code\b[^>]{0,200}>[^<]*</code>")
+_FENCE = LazyRegex(r"(?m)^[ \t]{0,3}(?:```|~~~)")
+_INLINE_CODE = LazyRegex(r"`[^`\n]{1,500}`|<code\b[^>]{0,200}>[^<]*</code>")
 _OPEN_QUOTES = '"“«„「『‘'
 _CLOSE_QUOTES = "\"”»“」』’'"
 _SENTENCE_END = ".!?:;\n"

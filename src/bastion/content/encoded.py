@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from bastion.rules.regexes import compile_regex
+from bastion.rules.regexes import LazyRegex
 
 MAX_BLOB = 64 * 1024
 """Characters of one blob decoded; the rest is ignored (the prefix already shows the intent)."""
 
-_BASE64 = compile_regex(r"[A-Za-z0-9+/]{24,}={0,2}|[A-Za-z0-9_-]{24,}={0,2}")
-_HEX = compile_regex(r"(?:[0-9a-fA-F]{2}){16,}|(?:\\x[0-9a-fA-F]{2}){12,}")
-_PERCENT = compile_regex(r"(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){12,}")
+_BASE64 = LazyRegex(r"[A-Za-z0-9+/]{24,}={0,2}|[A-Za-z0-9_-]{24,}={0,2}")
+_HEX = LazyRegex(r"(?:[0-9a-fA-F]{2}){16,}|(?:\\x[0-9a-fA-F]{2}){12,}")
+_PERCENT = LazyRegex(r"(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){12,}")
 
 
 @dataclass

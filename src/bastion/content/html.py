@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion.rules.regexes import compile_regex
+from bastion.rules.regexes import LazyRegex
 
 MAX_REGIONS = 2000
 MAX_HIDDEN_ELEMENT = 5000
 """Characters after a hiding tag taken as its content when no closing tag comes sooner."""
 
-_HIDING_TAG = compile_regex(
+_HIDING_TAG = LazyRegex(
     r"(?i)<([a-z][a-z0-9]{0,15})\b[^>]{0,500}?(?:style\s*=\s*[\"'][^\"']{0,400}?(?:display\s*:"
     r"\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:[;\"']|"
     r"!)|opacity\s*:\s*0(?:\.0+)?\s*[;\"']|(?:^|[;\s\"'])color\s*:\s*(?:white|#fff(?:fff)?|"

@@ -13,21 +13,21 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from bastion.content.model import Severity
-from bastion.rules.regexes import compile_regex
+from bastion.rules.regexes import LazyRegex
 
-_IMAGE = compile_regex(
+_IMAGE = LazyRegex(
     r"!\[[^\]\n]{0,500}\]\(\s*<?(https?://[^)\s>]+)"
     r"|(?i:<img\b[^>]{0,1000}?\bsrc\s*=\s*[\"']?)(https?://[^\"'\s>]+)"
 )
-_LINK = compile_regex(
+_LINK = LazyRegex(
     r"(?:^|[^!\]])\[[^\]\n]{0,500}\]\(\s*<?(https?://[^)\s>]+)"
     r"|(?m:^)[ \t]{0,3}\[[^\]\n]{1,200}\]:\s*<?(https?://\S+)"
 )
-_PLACEHOLDER = compile_regex(
+_PLACEHOLDER = LazyRegex(
     r"\{\{?[^{}\n]{0,80}\}\}?|\$\{?[A-Za-z_][A-Za-z0-9_]*|<[A-Za-z_ ]{1,40}>|\[[A-Z_ ]{3,40}\]|"
     r"(?i:%7B|%24%7B|%3C[a-z_]{1,40}%3E)"
 )
-_DATA_WORDS = compile_regex(
+_DATA_WORDS = LazyRegex(
     r"(?i)secret|token|key|passw|credential|conversation|history|chat|context|env|session|"
     r"cookie|data|info|summary|prompt|memory"
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from bastion.rules.regexes import compile_regex
+from bastion.rules.regexes import LazyRegex
 
 _FORMAT_RANGES = (
     (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x180E, 0x180E),
@@ -31,7 +31,7 @@ _FORMAT = frozenset(chr(cp) for lo, hi in _FORMAT_RANGES for cp in range(lo, hi 
 # Fullwidth ASCII (U+FF01..U+FF5E) and the ideographic space, one character each: offsets stay.
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _TABLE: dict[int, int | None] = {ord(c): None for c in _FORMAT} | _FOLD
-_TOUCHED = compile_regex("[" + FORMAT_CHARS + r"\x{FF01}-\x{FF5E}\x{3000}]")
+_TOUCHED = LazyRegex("[" + FORMAT_CHARS + r"\x{FF01}-\x{FF5E}\x{3000}]")
 BLOCK = 512
 """Characters per block of the offset map."""
 

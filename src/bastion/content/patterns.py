@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bastion.content.model import Category, Severity
-from bastion.rules.regexes import RegexSet, compile_regex
+from bastion.rules.regexes import LazyRegex, RegexSet
 
 LOW, MEDIUM, HIGH = Severity.LOW, Severity.MEDIUM, Severity.HIGH
 OVERRIDE, ROLE, COERCION = (
@@ -298,8 +298,8 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
 )
 
-_SET = RegexSet([p.regex for p in PATTERNS])
-_COMPILED: tuple[Any, ...] = tuple(compile_regex(p.regex) for p in PATTERNS)
+_SET = RegexSet([p.regex for p in PATTERNS], lazy=True)
+_COMPILED: tuple[Any, ...] = tuple(LazyRegex(p.regex) for p in PATTERNS)
 
 OVERRIDE_ONLY = frozenset(i for i, p in enumerate(PATTERNS) if p.category is OVERRIDE)
 

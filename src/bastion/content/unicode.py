@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bastion.content.model import Category, Severity
-from bastion.rules.regexes import compile_regex
+from bastion.rules.regexes import LazyRegex
 
-_INVISIBLE_RUN = compile_regex(
+_INVISIBLE_RUN = LazyRegex(
     r"[\x{00AD}\x{034F}\x{115F}\x{1160}\x{180E}\x{200B}-\x{200D}\x{2060}-\x{2064}\x{3164}"
     r"\x{FEFF}\x{FFA0}]+"
 )
-_BIDI = compile_regex(r"[\x{202A}-\x{202E}\x{2066}-\x{2069}]")
-_TAG_RUN = compile_regex(r"[\x{E0000}-\x{E007F}]+(?:[ \t]+[\x{E0000}-\x{E007F}]+)*")
-_SELECTOR_RUN = compile_regex(r"[\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]{4,}")
+_BIDI = LazyRegex(r"[\x{202A}-\x{202E}\x{2066}-\x{2069}]")
+_TAG_RUN = LazyRegex(r"[\x{E0000}-\x{E007F}]+(?:[ \t]+[\x{E0000}-\x{E007F}]+)*")
+_SELECTOR_RUN = LazyRegex(r"[\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]{4,}")
 _JOINERS = frozenset("\u200c\u200d")
 _OVERRIDES = frozenset("\u202d\u202e")
 _BIDI_CLOSE = "\u202c"

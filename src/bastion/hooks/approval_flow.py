@@ -11,15 +11,13 @@ Allow verdicts pass straight through: nothing here runs on the fast path."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from bastion.approvals.bypass import Bypass
-from bastion.approvals.model import QueueFull
-from bastion.approvals.pinned import PinnedPolicy
-from bastion.approvals.store import ApprovalStore, default_dirs
-from bastion.guard import Guard
 from bastion.hooks.interface import AgentHook, HookRequest
-from bastion.hooks.recording import event_bus
 from bastion.model import Decision, Verdict
+
+if TYPE_CHECKING:
+    from bastion.guard import Guard
 
 WAITING = (
     "bastion needs a human to approve this ({reason}). Request #{id} is waiting: ask the user "
@@ -31,6 +29,13 @@ WAITING = (
 def settle(hook: AgentHook, request: HookRequest, guard: Guard, verdict: Verdict) -> Verdict:
     if verdict.decision is Decision.ALLOW or guard.config is None:
         return verdict
+    # Loaded only for asks and denies: an allowed call (nearly all of them) pays nothing.
+    from bastion.approvals.bypass import Bypass
+    from bastion.approvals.model import QueueFull
+    from bastion.approvals.pinned import PinnedPolicy
+    from bastion.approvals.store import ApprovalStore, default_dirs
+    from bastion.hooks.recording import event_bus
+
     config = guard.config
     call = request.call
     max_minutes = config.value("approvals.bypass_max_minutes")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import TYPE_CHECKING
 
-from bastion.approvals.events import CallableSink, EventBus, SecurityEvent, verdict_events
-from bastion.approvals.subscribers import subscribers_from_config
 from bastion.audit.location import audit_dir
 from bastion.audit.log import AuditLog
 from bastion.config import Config
 from bastion.model import Decision, ToolCall, Verdict
+
+if TYPE_CHECKING:
+    from bastion.approvals.events import EventBus, SecurityEvent
 
 _logs: dict[tuple[str, bool, bool], AuditLog] = {}
 
@@ -37,6 +39,10 @@ def session_of(call: ToolCall) -> str:
 
 
 def event_bus(config: Config | None, call: ToolCall) -> EventBus:
+    # Loaded when there is an event to send (asks and denies), not for every allowed call.
+    from bastion.approvals.events import CallableSink, EventBus
+    from bastion.approvals.subscribers import subscribers_from_config
+
     log = audit_log(config)
     session = session_of(call)
 
@@ -52,6 +58,8 @@ def record(config: Config | None, call: ToolCall, verdict: Verdict) -> None:
         log = audit_log(config)
         log.record_verdict(call, verdict, session=session_of(call), agent=call.agent)
         if verdict.decision is not Decision.ALLOW:
+            from bastion.approvals.events import verdict_events
+
             bus = event_bus(config, call)
             for event in verdict_events(call, verdict):
                 bus.emit(event)

@@ -242,13 +242,15 @@ def run(agent: str) -> tuple[bytes, int, bytes]:
         reply = ask_daemon(directory, encode_request(agent, raw, cwd))
         if reply is not None:
             return reply
-        try:
-            start_daemon(directory)
-        except OSError as exc:
-            posix.write(2, f"bastion: could not start the daemon: {exc}\n".encode())
+        # Started once this call is answered (see main): on a busy machine a daemon starting
+        # now would compete for the CPU with the judging below.
+        _pending_daemon.append(directory)
     else:
         posix.write(2, f"bastion: not using a daemon: {why}\n".encode())
     return evaluate_in_process(agent, raw, cwd)
+
+
+_pending_daemon: list[str] = []
 
 
 def main(argv: list[str]) -> int:
@@ -264,6 +266,11 @@ def main(argv: list[str]) -> int:
         _write_all(2, stderr)
     except OSError:
         return 2
+    for directory in _pending_daemon:
+        try:  # noqa: SIM105 - contextlib is start-up time this module avoids
+            start_daemon(directory)
+        except OSError:
+            pass  # the next hook judges in-process again, and tries again
     return code
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from bastion.model import Finding, ToolCall
+from bastion.model import Finding, ToolCall, ToolKind
 from bastion.shell.syntax import SimpleCommand
 
 
@@ -34,3 +34,28 @@ class CommandAnalyzer(ABC):
     ) -> Sequence[Finding]:
         """Findings about these commands, run in `cwd` (the session's working directory);
         `source` is the command text as the agent wrote it."""
+
+
+class LazyLayer(Layer):
+    """A layer built on the first call of a kind it judges: a hook process answering a shell
+    command never loads the MCP or content scanners. Failures to build raise like any layer
+    error, which the guard turns into a deny."""
+
+    def __init__(
+        self, name: str, kinds: frozenset[ToolKind], build: Callable[[], Layer]
+    ) -> None:
+        self.name = name
+        self.kinds = kinds
+        self._build = build
+        self._layer: Layer | None = None
+
+    @property
+    def layer(self) -> Layer:
+        if self._layer is None:
+            self._layer = self._build()
+        return self._layer
+
+    def evaluate(self, call: ToolCall) -> Sequence[Finding]:
+        if call.kind not in self.kinds:
+            return ()
+        return self.layer.evaluate(call)

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bastion.rules.regexes import compile_regex
+from bastion.rules.regexes import LazyRegex
 
 MAX_DEPTH = 16
 MAX_STRINGS = 2000
@@ -35,7 +35,7 @@ _SECRETS: tuple[tuple[str, str], ...] = (
     ("Stripe secret key", r"\b[rs]k_live_[0-9A-Za-z]{24,}\b"),
     ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
 )
-_SECRET_REGEXES = tuple((label, compile_regex(p)) for label, p in _SECRETS)
+_SECRET_REGEXES = tuple((label, LazyRegex(p)) for label, p in _SECRETS)
 
 
 class ArgumentsTooLarge(ValueError):

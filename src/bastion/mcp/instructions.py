@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion.rules.regexes import compile_regex
+from bastion.rules.regexes import LazyRegex
 
 MAX_DESCRIPTION_CHARS = 65536
 """Past this a description is itself suspicious; only this much is scanned."""
@@ -72,7 +72,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ),
 )
 
-_COMPILED = tuple((kind, compile_regex(pattern)) for kind, pattern in _PATTERNS)
+_COMPILED = tuple((kind, LazyRegex(pattern)) for kind, pattern in _PATTERNS)
 
 
 def find_instructions(text: str) -> tuple[InstructionHit, ...]:

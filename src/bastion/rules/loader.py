@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bastion.config import Config
 from bastion.model import Tier
+from bastion.rules import pack_cache
 from bastion.rules.dsl import RuleSyntaxError, parse_rules
 from bastion.rules.engine import RuleSet
 from bastion.rules.model import Action, Position, RuleFile
@@ -37,12 +38,21 @@ def load_rule_file(path: str | Path) -> RuleFile:
 
 @functools.cache
 def builtin_rule_files() -> tuple[RuleFile, ...]:
-    found: list[RuleFile] = []
-    for entry in sorted(resources.files(_PACKS).iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".rules"):
-            pack = entry.name.removesuffix(".rules")
-            found.append(load_rule_text(entry.read_text("utf-8"), f"<built-in>/{entry.name}", pack))
-    return tuple(found)
+    packs = [
+        (entry.name, entry.read_text("utf-8"))
+        for entry in sorted(resources.files(_PACKS).iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".rules")
+    ]
+    key = pack_cache.cache_key(packs)
+    cached = pack_cache.load(key)
+    if cached is not None:
+        return cached
+    found = tuple(
+        load_rule_text(text, f"<built-in>/{name}", name.removesuffix(".rules"))
+        for name, text in packs
+    )
+    pack_cache.store(key, found)
+    return found
 
 
 def config_lists(config: Config) -> dict[str, frozenset[str]]:

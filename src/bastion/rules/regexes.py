@@ -71,22 +71,35 @@ class LazyRegex:
     def fullmatch(self, text: str) -> Any:
         return self._regex().fullmatch(text)
 
+    def __getattr__(self, name: str) -> Any:
+        # Everything else a compiled regex offers (finditer, sub, match, groups...).
+        return getattr(self._regex(), name)
+
 
 class RegexSet:
-    """All patterns searched in one pass; `match` returns the indices of those that hit."""
+    """All patterns searched in one pass; `match` returns the indices of those that hit.
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    `lazy=True` defers compiling to the first match: for a module's constant patterns, so
+    importing the module costs nothing until the scanner that needs them runs."""
+
+    def __init__(self, patterns: Sequence[str], *, lazy: bool = False) -> None:
         self.size = len(patterns)
+        self._patterns: tuple[str, ...] = tuple(patterns)
         self._set: Any = None
-        if patterns:
-            compiled = re2.Set.SearchSet(_OPTIONS)
-            for pattern in patterns:
-                compiled.Add(pattern)
-            compiled.Compile()
-            self._set = compiled
+        if patterns and not lazy:
+            self._compile()
+
+    def _compile(self) -> None:
+        compiled = re2.Set.SearchSet(_OPTIONS)
+        for pattern in self._patterns:
+            compiled.Add(pattern)
+        compiled.Compile()
+        self._set = compiled
 
     def match(self, text: str) -> list[int]:
         if self._set is None:
-            return []
+            if not self._patterns:
+                return []
+            self._compile()
         result: list[int] = self._set.Match(text) or []
         return result
