@@ -60,6 +60,23 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(autouse=True)
+def audit_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the default sinks write: never the real audit log."""
+    directory = tmp_path / "audit"
+    monkeypatch.setenv("BASTION_AUDIT_DIR", str(directory))
+    return directory
+
+
+def audit_records(directory: Path) -> list[dict[str, Any]]:
+    from bastion.audit.location import session_file_name
+
+    path = directory / session_file_name("gateway")
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
 @pytest.fixture
 def events() -> list[GatewayEvent]:
     return []
@@ -147,6 +164,29 @@ def test_nothing_configured_denies_everyone_and_says_how_to_open(
         assert hint in warnings[0]
     assert warnings[0] in caplog.text
     assert not access.authorizer.check("discord", "1").allowed
+
+
+def test_gateway_access_audits_decisions_by_default(store: PairingStore, audit_dir: Path) -> None:
+    access = GatewayAccess.from_config(
+        builtin_config(), environ={"TELEGRAM_ALLOWED_USERS": "alice"}, store_dir=store.directory
+    )
+    assert access.authorizer.check("telegram", "alice").allowed
+    assert not access.authorizer.check("telegram", "mallory").allowed
+    code = access.pairing.request_code("telegram", "42").code
+    assert code is not None
+    access.pairing.approve("telegram", code)
+    records = audit_records(audit_dir)
+    assert [(r["kind"], r["fields"]["outcome"]) for r in records] == [
+        ("gateway_authorize", "allow"),
+        ("gateway_authorize", "deny"),
+        ("gateway_pairing", "issued"),
+        ("gateway_pairing", "approved"),
+    ]
+    assert records[0]["fields"]["reason"] == A.PLATFORM_ALLOWLIST
+    assert records[1]["fields"]["user"] == "mallory"
+    assert [r["fields"].get("action") for r in records[2:]] == ["request", "approve"]
+    assert {r["session"] for r in records} == {"gateway"}
+    assert all(code.encode() not in p.read_bytes() for p in audit_dir.iterdir() if p.is_file())
 
 
 def test_each_step_alone_allows_with_its_reason(
@@ -303,7 +343,9 @@ def test_approve_pairs_once_and_accepts_human_spelling(pairing: Pairing) -> None
     result = pairing.approve("TELEGRAM", spaced)
     assert result.outcome is ApproveOutcome.APPROVED
     assert result.identity == Identity("telegram", "42")
-    assert pairing.approve("telegram", code).outcome is ApproveOutcome.INVALID
+    again = pairing.approve("telegram", code)
+    assert again.outcome is ApproveOutcome.ALREADY_USED
+    assert again.identity == Identity("telegram", "42")
     assert pairing.is_paired(Identity("telegram", "42"))
     assert pairing.request_code("telegram", "42").outcome is RequestOutcome.ALREADY_PAIRED
 
@@ -347,8 +389,7 @@ def test_at_most_three_pending_codes_per_platform(pairing: Pairing, clock: Clock
     assert capped.outcome is RequestOutcome.CAP_REACHED and capped.code is None
     issue(pairing, "discord", "99")  # per platform
     pairing.approve("telegram", codes[0])
-    clock.advance(P.REQUEST_INTERVAL_S)  # 99's capped request counted against its rate limit
-    issue(pairing, "telegram", "99")
+    issue(pairing, "telegram", "99")  # at once: the capped answer gave no code, so no limit
     assert pairing.request_code("telegram", "100").outcome is RequestOutcome.CAP_REACHED
     clock.advance(P.CODE_TTL_S)  # expired codes free their slots
     issue(pairing, "telegram", "100")
@@ -375,6 +416,52 @@ def test_five_failures_lock_approval_for_an_hour(
     # approvals work again (the old code expired with the lockout: TTL == lockout)
     fresh = issue(pairing, "telegram", "2")
     assert pairing.approve("telegram", fresh).outcome is ApproveOutcome.APPROVED
+
+
+def test_approving_a_used_code_again_is_not_a_failure(pairing: Pairing, clock: Clock) -> None:
+    code = issue(pairing, "telegram", "1")
+    assert pairing.approve("telegram", code).outcome is ApproveOutcome.APPROVED
+    for _ in range(P.MAX_FAILED_APPROVALS + 1):
+        assert pairing.approve("telegram", code).outcome is ApproveOutcome.ALREADY_USED
+    assert pairing.listing().locked_until == {}
+    assert pairing.store.read().failures == {}
+    # a wrong code still counts
+    assert pairing.approve("telegram", wrong_code(code)).outcome is ApproveOutcome.INVALID
+    assert len(pairing.store.read().failures["telegram"]) == 1
+    # remembered as long as a code lives, and forgotten with a revoked pairing
+    clock.advance(P.CODE_TTL_S)
+    assert pairing.approve("telegram", code).outcome is ApproveOutcome.INVALID
+    other = issue(pairing, "telegram", "2")
+    pairing.approve("telegram", other)
+    pairing.revoke("telegram", "2")
+    assert pairing.approve("telegram", other).outcome is ApproveOutcome.INVALID
+
+
+def test_code_digests_are_keyed_by_the_store_secret(pairing: Pairing, store: PairingStore) -> None:
+    import hashlib
+    import hmac
+
+    code = issue(pairing, "telegram", "1")
+    row = json.loads(store.path.read_text())["pending"][0]
+    key_text = store.key_path.read_text().strip()
+    assert len(key_text) == 64 and stat.S_IMODE(store.key_path.stat().st_mode) == 0o600
+    message = f"{row['salt']}\0telegram\0{code}".encode()
+    # What an offline search of the store file alone would test against: it no longer fits.
+    assert row["digest"] != hashlib.sha256(message).hexdigest()
+    keyed = hmac.new(bytes.fromhex(key_text), message, hashlib.sha256).hexdigest()
+    assert row["digest"] == keyed
+    # Without the key (a fresh one is made), the stored digest matches nothing.
+    store.key_path.unlink()
+    assert Pairing(PairingStore(store.directory)).approve("telegram", code).outcome is (
+        ApproveOutcome.INVALID
+    )
+
+
+def test_a_key_file_others_can_read_is_refused(pairing: Pairing, store: PairingStore) -> None:
+    issue(pairing, "telegram", "1")
+    store.key_path.chmod(0o640)
+    with pytest.raises(PairingStoreError, match="others"):
+        Pairing(PairingStore(store.directory)).request_code("telegram", "2")
 
 
 def test_failures_older_than_the_window_do_not_count(pairing: Pairing, clock: Clock) -> None:
@@ -435,7 +522,7 @@ def test_store_files_are_0600_whatever_the_umask(
 ) -> None:
     umask(mask)
     issue(pairing, "telegram", "1")
-    for path in (store.path, store.lock_path):
+    for path in (store.path, store.lock_path, store.key_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(store.directory.stat().st_mode) & 0o077 == 0
     assert [p.name for p in store.directory.iterdir() if p.name.endswith(".tmp")] == []
@@ -500,9 +587,10 @@ def test_concurrent_approvals_of_one_code_exactly_one_wins(
 ) -> None:
     code = issue(Pairing(store), "telegram", f"u{round_}")  # the workers' clock: real time
     outcomes = _run_workers(_approve_worker, [(str(store.directory), code)] * WORKERS)
-    assert outcomes.count("approved") == 1, outcomes
-    assert set(outcomes) <= {"approved", "invalid", "locked"}
+    # The losers are told the code was just used; none counts as a failed attempt.
+    assert sorted(outcomes) == ["already_used"] * (WORKERS - 1) + ["approved"], outcomes
     assert [str(p.identity) for p in store.read().paired] == [f"telegram:u{round_}"]
+    assert store.read().failures == {} and store.read().locked_until == {}
 
 
 def test_concurrent_requests_respect_the_pending_cap(store: PairingStore) -> None:
@@ -616,7 +704,10 @@ def cli(*argv: str) -> int:
 
 
 def test_cli(
-    monkeypatch: pytest.MonkeyPatch, store: PairingStore, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    store: PairingStore,
+    capsys: pytest.CaptureFixture[str],
+    audit_dir: Path,
 ) -> None:
     monkeypatch.setenv("BASTION_GATEWAY_DIR", str(store.directory))
     code = issue(Pairing(store), "telegram", "12345")
@@ -637,3 +728,33 @@ def test_cli(
     assert cli("revoke", "telegram", "12345") == 1
     assert cli("revoke", "telegram", "bad\nid") == pairing_cmd.EXIT_USAGE
     assert cli("approve", "tele gram", code) == pairing_cmd.EXIT_USAGE
+    actions = [(r["fields"]["action"], r["fields"]["outcome"]) for r in audit_records(audit_dir)]
+    assert actions == [
+        ("approve", "invalid"),
+        ("approve", "approved"),
+        ("clear_pending", "cleared"),
+        ("revoke", "revoked"),
+        ("revoke", "not_found"),
+    ]
+    assert all(r["kind"] == "gateway_pairing" for r in audit_records(audit_dir))
+
+
+def test_cli_approving_a_used_code_says_so(
+    monkeypatch: pytest.MonkeyPatch, store: PairingStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BASTION_GATEWAY_DIR", str(store.directory))
+    code = issue(Pairing(store), "telegram", "12345")
+    assert cli("approve", "telegram", code) == 0
+    assert cli("approve", "telegram", code) == 1
+    err = capsys.readouterr().err
+    assert "already approved (for telegram:12345)" in err and code not in err
+
+
+def test_cli_fails_when_the_audit_log_cannot_be_written(
+    monkeypatch: pytest.MonkeyPatch, store: PairingStore, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("BASTION_AUDIT_DIR", str(blocker / "audit"))
+    monkeypatch.setenv("BASTION_GATEWAY_DIR", str(store.directory))
+    assert cli("clear-pending") == 2

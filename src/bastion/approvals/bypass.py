@@ -6,7 +6,15 @@ time-limited (`approvals.bypass_max_minutes`), announced on stderr and as a secu
 it starts, ends and each time it lifts a verdict. What it never lifts: pinned rules and paths
 (`approvals.pinned`, which by default hold the self-protection rules, the protected and
 sensitive paths and bastion's own errors), so the agent still cannot touch the guard, its
-store or its config, and a crash still denies."""
+store or its config, and a crash still denies.
+
+The state file (`~/.local/state/bastion/bypass.json`) carries an HMAC-SHA256 keyed by the
+stored token hash, checked in constant time: a state without a valid MAC, one longer than
+`bypass_max_minutes` or one that starts in the future is no bypass, and is reported (stderr and
+a `bypass_changed` event, action "forged-state" or "refused-state"). The limit: a process
+running as the same user that can read the token file can still compute the MAC; the OS
+sandbox (`bastion run`, agent mode), which keeps the agent out of bastion's config, closes
+that. Setting a new token voids any running bypass (its MAC no longer fits)."""
 
 from __future__ import annotations
 
@@ -26,12 +34,16 @@ from bastion.approvals.events import EventKind, EventSink, NullSink, SecurityEve
 from bastion.approvals.keys import deciding_rules
 from bastion.approvals.model import ApprovalError
 from bastion.approvals.pinned import PinnedPolicy
+from bastion.approvals.secret import signed, verify
 from bastion.approvals.storage import JsonFile
 from bastion.model import Decision, ToolCall, Verdict
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 1 << 14, 8, 1
 DEFAULT_MINUTES = 15
 DEFAULT_MAX_MINUTES = 60
+STATE_PURPOSE = "bastion bypass state v1"
+CLOCK_SLACK_S = 1.0
+"""Float rounding in `until - since`; not a way to stretch a bypass."""
 
 
 class BypassError(ApprovalError):
@@ -83,6 +95,8 @@ class Bypass:
                 {"kdf": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
                  "salt": salt.hex(), "hash": digest.hex(), "created": self.clock()}
             )  # fmt: skip
+        with self.state_file.update() as state:
+            state.clear()  # a running bypass was signed with the old hash: it ends here
         self._emit("token-set", {})
         return token
 
@@ -116,10 +130,13 @@ class Bypass:
             raise BypassError("wrong admin token")
         now = self.clock()
         state = BypassState(now, now + minutes * 60, by, reason[:500])
+        key = self._state_key()
+        if key is None:
+            raise BypassError("the admin token file is unreadable: run `bastion bypass set-token`")
+        body = {"since": state.since, "until": state.until, "by": by, "reason": state.reason}
         with self.state_file.update() as document:
             document.clear()
-            document.update({"since": state.since, "until": state.until, "by": by,
-                             "reason": state.reason})  # fmt: skip
+            document.update(signed(key, body, purpose=STATE_PURPOSE))
         self.warn(
             f"bastion: BYPASS ON for {minutes} min (until {time.ctime(state.until)}): asks and "
             "denies are lifted except pinned rules and paths. `bastion bypass off` ends it."
@@ -138,7 +155,15 @@ class Bypass:
         return was_on
 
     def status(self) -> BypassState | None:
+        """The running bypass; None when there is none, it ended, or the state file is not one
+        `on()` wrote (no valid MAC) or breaks the limits (reported as it is refused)."""
         document = self.state_file.read()
+        if not document:
+            return None
+        key = self._state_key()
+        if key is None or not verify(key, document, purpose=STATE_PURPOSE):
+            self._refuse("forged-state", "the bypass state has no valid MAC")
+            return None
         try:
             state = BypassState(
                 float(document["since"]),
@@ -147,8 +172,29 @@ class Bypass:
                 str(document.get("reason", "")),
             )
         except (KeyError, TypeError, ValueError):
+            self._refuse("forged-state", "the bypass state is malformed")
             return None
-        return state if state.since <= self.clock() < state.until else None
+        now = self.clock()
+        if state.until - state.since > self.max_minutes * 60 + CLOCK_SLACK_S:
+            self._refuse("refused-state", f"longer than the {self.max_minutes} min limit")
+            return None
+        if state.since > now + CLOCK_SLACK_S:
+            self._refuse("refused-state", "it starts in the future")
+            return None
+        return state if now < state.until else None
+
+    def _state_key(self) -> bytes | None:
+        """The MAC key of the state file: the stored token hash (None when there is none)."""
+        try:
+            key = bytes.fromhex(str(self.token_file.read()["hash"]))
+        except (KeyError, ValueError, TypeError):
+            return None
+        return key if len(key) >= 16 else None
+
+    def _refuse(self, action: str, why: str) -> None:
+        self.warn(f"bastion: BYPASS STATE REFUSED ({why}): {self.state_file.path} was not "
+                  "written by `bastion bypass on`; no bypass applies (recorded)")  # fmt: skip
+        self._emit(action, {"why": why, "file": str(self.state_file.path)})
 
     # --- applying -----------------------------------------------------------------------------
 

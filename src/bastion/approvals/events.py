@@ -28,6 +28,8 @@ class EventKind(enum.StrEnum):
     INJECTION_DETECTED = "injection_detected"
     BYPASS_CHANGED = "bypass_changed"
     """Break-glass switched on or off (not in the issue's list; too important to leave out)."""
+    STORE_TAMPERED = "store_tampered"
+    """Stored approvals without a valid MAC were found and ignored: something else wrote them."""
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,22 @@ able to move the store out from under them by setting a variable):
 - `~/.local/state/bastion/approvals.json`: ONCE / SESSION / DENY grants and pending requests.
 
 Both are 0600, written atomically under a lock (storage.JsonFile). An answer binds to an
-`ApprovalKey` (keys.py). Pinned asks (pinned.py, and red-tier asks) take ONCE answers only."""
+`ApprovalKey` (keys.py). Pinned asks (pinned.py, and red-tier asks) take ONCE answers only.
+
+Every stored grant and request carries an HMAC-SHA256 keyed by a per-user secret,
+`~/.config/bastion/approvals.key` (0600, made on first use; secret.py). An entry without a valid
+MAC is ignored, dropped at the next write and reported (stderr and a `store_tampered` event):
+a well-formed grant written by anything else (a script the agent runs) approves nothing. The
+limits: a process running as the same user that can read the key file can still sign entries,
+and a signed entry saved earlier can be put back while it would still be kept (replay); the OS
+sandbox (`bastion run`, agent mode), which keeps the agent out of bastion's config and state,
+closes both."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
@@ -32,6 +42,7 @@ from bastion.approvals.model import (
     Scope,
 )
 from bastion.approvals.pinned import PinnedPolicy
+from bastion.approvals.secret import SecretError, load_or_create_key, signed, verify
 from bastion.approvals.storage import JsonFile, StoreError
 from bastion.config import Config
 from bastion.model import Decision, ToolCall, Verdict
@@ -43,6 +54,9 @@ KEEP_ANSWERED_S = 24 * 3600
 """Answered requests and used-up grants are dropped after this (the audit log keeps history)."""
 KEEP_SESSION_S = 7 * 24 * 3600
 MAX_REASON_CHARS = 2000
+KEY_NAME = "approvals.key"
+GRANT_PURPOSE = "bastion approval grant v1"
+REQUEST_PURPOSE = "bastion approval request v1"
 
 
 def default_dirs(home: str | None = None) -> tuple[Path, Path]:
@@ -66,6 +80,10 @@ class ApprovalStore:
     ) -> None:
         self.always_file = JsonFile(Path(config_dir) / "approvals.json")
         self.state_file = JsonFile(Path(state_dir) / "approvals.json")
+        self.key_file = Path(config_dir) / KEY_NAME
+        self._secret: bytes | None = None
+        self._forged: list[tuple[Path, str, int]] = []
+        """Unsigned entries found, reported once the file lock is released (sinks may be slow)."""
         self.pinned = pinned or PinnedPolicy()
         self.project_root = project_root
         self.max_pending = max_pending
@@ -114,8 +132,8 @@ class ApprovalStore:
         key = self.key(call, verdict).digest
         pinned = bool(self.pinned_reasons(call, verdict, extra_paths))
         session = call.session_id
-        state = self.state_file.read()
-        grants = [_grant(g) for g in _list(state, "grants")]
+        grants = self._grants(self.state_file.read())
+        self._flush_forged()
         if any(g.key == key and g.scope is Scope.DENY and g.session == session for g in grants):
             return Decision.DENY
         if any(
@@ -128,7 +146,7 @@ class ApprovalStore:
             g.key == key and g.scope is Scope.SESSION and g.session == session for g in grants
         ):
             return Decision.ALLOW
-        if key in _dict(self.always_file.read(), "grants"):
+        if any(g.key == key for g in self.always_grants()):
             return Decision.ALLOW
         return None
 
@@ -174,11 +192,11 @@ class ApprovalStore:
                     and existing.key == key.digest
                     and existing.session == call.session_id
                 ):
-                    state["requests"] = _encode_requests(requests)
+                    state["requests"] = self._encode_requests(requests)
                     self._report_expired(expired)
                     return existing
             if sum(r.open for r in requests.values()) >= self.max_pending:
-                state["requests"] = _encode_requests(requests)
+                state["requests"] = self._encode_requests(requests)
                 raise QueueFull(
                     f"{self.max_pending} requests already wait for a human "
                     "(`bastion approvals list`); answer or deny some first"
@@ -199,7 +217,7 @@ class ApprovalStore:
                 pinned=pinned,
             )
             requests[number] = pending
-            state["requests"] = _encode_requests(requests)
+            state["requests"] = self._encode_requests(requests)
         self._report_expired(expired)
         self._emit(
             EventKind.APPROVAL_REQUESTED,
@@ -209,7 +227,8 @@ class ApprovalStore:
         return pending
 
     def status(self, request_id: int) -> PendingApproval:
-        requests = _decode_requests(self.state_file.read())
+        requests = self._decode_requests(self.state_file.read())
+        self._flush_forged()
         found = requests.get(request_id)
         if found is None:
             raise ApprovalError(f"no request {request_id}")
@@ -243,7 +262,8 @@ class ApprovalStore:
 
     def pending(self, *, include_answered: bool = False) -> list[PendingApproval]:
         expired = self.expire_overdue()
-        requests = _decode_requests(self.state_file.read())
+        requests = self._decode_requests(self.state_file.read())
+        self._flush_forged()
         shown = [r for r in requests.values() if include_answered or r.open]
         del expired
         return sorted(shown, key=lambda r: r.id)
@@ -252,7 +272,7 @@ class ApprovalStore:
         now = self.clock()
         expired: list[PendingApproval] = []
         with self.state_file.update() as state:
-            state["requests"] = _encode_requests(self._requests(state, now, expired))
+            state["requests"] = self._encode_requests(self._requests(state, now, expired))
         self._report_expired(expired)
         return expired
 
@@ -273,9 +293,9 @@ class ApprovalStore:
             requests[request_id] = replace(
                 request, state=RequestState.APPROVED, answered=now, scope=scope
             )
-            state["requests"] = _encode_requests(requests)
+            state["requests"] = self._encode_requests(requests)
             if scope is not Scope.ALWAYS:
-                state["grants"] = [*_list(state, "grants"), _encode_grant(grant)]
+                state["grants"] = [*_list(state, "grants"), self._sign_grant(grant)]
         if scope is Scope.ALWAYS:
             self._store_grant(grant)
         self._report_expired(expired)
@@ -301,10 +321,10 @@ class ApprovalStore:
                 note=reason[:MAX_REASON_CHARS],
             )
             requests[request_id] = denied
-            state["requests"] = _encode_requests(requests)
+            state["requests"] = self._encode_requests(requests)
             grant = Grant(request.key, Scope.DENY, now, request.session, request.rules,
                           request.target, request.project, by, request.id)  # fmt: skip
-            state["grants"] = [*_list(state, "grants"), _encode_grant(grant)]
+            state["grants"] = [*_list(state, "grants"), self._sign_grant(grant)]
         self._report_expired(expired)
         self._emit(
             EventKind.APPROVAL_DENIED,
@@ -315,7 +335,17 @@ class ApprovalStore:
         return denied
 
     def always_grants(self) -> list[Grant]:
-        return [_grant(g) for g in _dict(self.always_file.read(), "grants").values()]
+        """ALWAYS grants with a valid MAC, filed under their own key."""
+        grants, forged = [], 0
+        for name, raw in _dict(self.always_file.read(), "grants").items():
+            grant = self._verified_grant(raw)
+            if grant is None or grant.key != name or grant.scope is not Scope.ALWAYS:
+                forged += 1
+            else:
+                grants.append(grant)
+        self._report_forged(self.always_file.path, "grant", forged)
+        self._flush_forged()
+        return grants
 
     def revoke(self, key_prefix: str) -> int:
         """Drop ALWAYS grants whose key starts with `key_prefix` (at least 8 characters)."""
@@ -336,7 +366,7 @@ class ApprovalStore:
         """Requests with overdue ones expired (collected in `expired`) and old ones dropped."""
         state["version"] = FORMAT_VERSION
         requests: dict[int, PendingApproval] = {}
-        for number, request in _decode_requests(state).items():
+        for number, request in self._decode_requests(state).items():
             if request.open and now >= request.deadline:
                 request = replace(
                     request, state=RequestState.EXPIRED, answered=now, note="timed out"
@@ -346,8 +376,8 @@ class ApprovalStore:
                 continue
             requests[number] = request
         state["grants"] = [
-            _encode_grant(g)
-            for g in map(_grant, _list(state, "grants"))
+            self._sign_grant(g)
+            for g in self._grants(state)
             if g.created + (KEEP_SESSION_S if g.scope is not Scope.ONCE else self.timeout_s
                             + KEEP_ANSWERED_S) >= now
         ]  # fmt: skip
@@ -366,8 +396,13 @@ class ApprovalStore:
         with self.state_file.update() as state:
             grants = _list(state, "grants")
             for index, raw in enumerate(grants):
-                grant = _grant(raw)
-                if grant.key == key and grant.scope is Scope.ONCE and _same(grant.session, session):
+                grant = self._verified_grant(raw)
+                if (
+                    grant is not None
+                    and grant.key == key
+                    and grant.scope is Scope.ONCE
+                    and _same(grant.session, session)
+                ):
                     state["grants"] = grants[:index] + grants[index + 1 :]
                     return True
         return False
@@ -376,13 +411,85 @@ class ApprovalStore:
         if grant.scope is Scope.ALWAYS:
             with self.always_file.update() as document:
                 document["version"] = FORMAT_VERSION
-                document["grants"] = {**_dict(document, "grants"), grant.key: _encode_grant(grant)}
+                document["grants"] = {
+                    **_dict(document, "grants"),
+                    grant.key: self._sign_grant(grant),
+                }
             return
         with self.state_file.update() as state:
             self._requests(state, self.clock(), [])
-            state["grants"] = [*_list(state, "grants"), _encode_grant(grant)]
+            state["grants"] = [*_list(state, "grants"), self._sign_grant(grant)]
+        self._flush_forged()
+
+    # --- signing (see the module docstring) ------------------------------------------------------
+
+    def _key(self) -> bytes:
+        if self._secret is None:
+            try:
+                self._secret = load_or_create_key(self.key_file)
+            except SecretError as exc:
+                raise StoreError(str(exc)) from exc
+        return self._secret
+
+    def _sign_grant(self, grant: Grant) -> dict[str, Any]:
+        return signed(self._key(), _encode_grant(grant), purpose=GRANT_PURPOSE)
+
+    def _verified_grant(self, raw: Any) -> Grant | None:
+        if not verify(self._key(), raw, purpose=GRANT_PURPOSE):
+            return None
+        return _grant(raw)
+
+    def _grants(self, state: dict[str, Any]) -> list[Grant]:
+        """The state's ONCE / SESSION / DENY grants that carry a valid MAC."""
+        grants: list[Grant] = []
+        forged = 0
+        for raw in _list(state, "grants"):
+            grant = self._verified_grant(raw)
+            if grant is None or grant.scope is Scope.ALWAYS:
+                forged += 1
+            else:
+                grants.append(grant)
+        self._report_forged(self.state_file.path, "grant", forged)
+        return grants
+
+    def _encode_requests(self, requests: dict[int, PendingApproval]) -> dict[str, Any]:
+        key = self._key()
+        return {
+            number: signed(key, data, purpose=REQUEST_PURPOSE)
+            for number, data in _encode_requests(requests).items()
+        }
+
+    def _decode_requests(self, state: dict[str, Any]) -> dict[int, PendingApproval]:
+        """Requests with a valid MAC, filed under their own id (a signed approved request
+        copied under another id would answer someone else's call)."""
+        key = self._key()
+        kept: dict[str, Any] = {}
+        forged = 0
+        for number, raw in _dict(state, "requests").items():
+            if verify(key, raw, purpose=REQUEST_PURPOSE) and str(raw.get("id")) == number:
+                kept[number] = raw
+            else:
+                forged += 1
+        self._report_forged(self.state_file.path, "request", forged)
+        return _decode_requests({"requests": kept})
+
+    def _report_forged(self, path: Path, what: str, count: int) -> None:
+        if count:
+            self._forged.append((path, what, count))
+
+    def _flush_forged(self) -> None:
+        found, self._forged = self._forged, []
+        for path, what, count in found:
+            _stderr(
+                f"bastion: IGNORED {count} {what}{'s' if count > 1 else ''} in {path} without "
+                "a valid signature: bastion did not write them (recorded)"
+            )
+            fields = {"file": str(path), "what": what, "ignored": count}
+            self._emit(EventKind.STORE_TAMPERED, "", fields)
 
     def _report_expired(self, expired: list[PendingApproval]) -> None:
+        """Called after each locked change: reports what it found too."""
+        self._flush_forged()
         for request in expired:
             self._emit(
                 EventKind.APPROVAL_DENIED,
@@ -394,6 +501,11 @@ class ApprovalStore:
     def _emit(self, kind: EventKind, session: str, fields: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):
             self.sink.emit(SecurityEvent(kind, session, fields, self.clock()))
+
+
+def _stderr(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(message, file=sys.stderr, flush=True)
 
 
 def _check_scope(scope: Scope, pinned_reasons: tuple[str, ...]) -> None:

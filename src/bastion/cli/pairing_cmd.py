@@ -1,13 +1,15 @@
 """`bastion pairing list|approve PLATFORM CODE|revoke PLATFORM USER|clear-pending`.
 
 Exit codes: 0 done; 1 not done (a wrong, expired or used code, approvals locked, no such
-pairing); 2 the pairing store cannot be used; 64 a malformed platform or user id.
+pairing); 2 the pairing store or the audit log cannot be used; 64 a malformed platform or user
+id. Every change is recorded in the audit log (`gateway_pairing` records, session "gateway").
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -40,10 +42,11 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bastion.audit.records import AuditError
     from bastion.gateway import IdentityError, Pairing, PairingStoreError
 
-    pairing = Pairing()
     try:
+        pairing = Pairing(sink=_audit_sink())
         action = args.pairing_command
         if action == "approve":
             return _approve(pairing, args.platform, args.code)
@@ -64,6 +67,25 @@ def run(args: argparse.Namespace) -> int:
     except PairingStoreError as exc:
         print(f"bastion pairing: {exc}", file=sys.stderr)
         return 2
+    except AuditError as exc:
+        # The change may have been made: say so rather than let it pass unrecorded in silence.
+        print(
+            f"bastion pairing: the audit record was not written ({exc}); check "
+            "`bastion pairing list` for what changed",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _audit_sink() -> Any:
+    from bastion.config import BastionError, load_config
+    from bastion.gateway.audit import audit_sink
+
+    try:
+        config = load_config(os.getcwd())
+    except (BastionError, OSError):
+        return audit_sink()  # the default settings audit: a broken config must not silence it
+    return audit_sink(config=config)
 
 
 def _approve(pairing: Any, platform: str, code: str) -> int:
@@ -73,6 +95,9 @@ def _approve(pairing: Any, platform: str, code: str) -> int:
     if result.outcome is ApproveOutcome.APPROVED:
         print(f"approved {result.identity}")
         return 0
+    if result.outcome is ApproveOutcome.ALREADY_USED:
+        print(f"that code was already approved (for {result.identity})", file=sys.stderr)
+        return 1
     # Never echo the code: terminals and shell logs keep what is printed.
     if result.outcome is ApproveOutcome.LOCKED:
         print(

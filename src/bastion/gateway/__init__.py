@@ -11,6 +11,7 @@ from typing import Any
 
 _WHERE = {
     "GatewayAccess": "bastion.gateway.access",
+    "audit_sink": "bastion.gateway.audit",
     "AccessDecision": "bastion.gateway.authorize",
     "Authorizer": "bastion.gateway.authorize",
     "GatewayConfigError": "bastion.gateway.errors",

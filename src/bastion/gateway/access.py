@@ -9,9 +9,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bastion.config.model import Config
+from bastion.gateway.audit import audit_sink
 from bastion.gateway.authorize import Authorizer
 from bastion.gateway.errors import PairingStoreError
-from bastion.gateway.events import EventSink, no_sink
+from bastion.gateway.events import EventSink
 from bastion.gateway.pairing import Clock, Pairing
 from bastion.gateway.policy import AccessPolicy
 from bastion.gateway.sessions import SessionRouter
@@ -33,11 +34,14 @@ class GatewayAccess:
         *,
         environ: Mapping[str, str] | None = None,
         store_dir: str | os.PathLike[str] | None = None,
-        sink: EventSink = no_sink,
+        sink: EventSink | None = None,
         clock: Clock = time.time,
         platforms: Iterable[str] = (),
     ) -> GatewayAccess:
-        """GatewayConfigError for a bad `[gateway]` value or environment variable."""
+        """GatewayConfigError for a bad `[gateway]` value or environment variable. Without a
+        `sink`, decisions and pairing changes go to the audit log (`[audit]` settings)."""
+        if sink is None:
+            sink = audit_sink(config=config)
         store = PairingStore(store_dir)
         policy = AccessPolicy.from_config(config, environ, platforms)
         return cls(

@@ -1,8 +1,10 @@
 """What the gateway reports to the audit trail: one frozen event per decision or pairing change.
 
-The sink is any callable taking a `GatewayEvent` (the audit log's writer once it exists); the
-default drops events. Events carry platform and user ids and outcomes, never a pairing code.
-A sink that raises propagates to the caller: an answer whose audit record failed is not given.
+The sink is any callable taking a `GatewayEvent`: `audit.audit_sink()` writes them to the audit
+log (`GatewayAccess.from_config` and `bastion pairing` use it); a bare `Pairing` or
+`Authorizer` drops them unless given one. Events carry platform and user ids and outcomes,
+never a pairing code. A sink that raises propagates to the caller: an answer whose audit
+record failed is not given.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ AUTHORIZE = "gateway.authorize"
 PAIRING_REQUEST = "gateway.pairing.request"
 """outcome "issued", "rate_limited", "cap_reached" or "already_paired"."""
 PAIRING_APPROVE = "gateway.pairing.approve"
-"""outcome "approved", "invalid" or "locked"."""
+"""outcome "approved", "invalid", "already_used" (approved just before, e.g. by a racing
+operator: not a failed attempt) or "locked"."""
 PAIRING_LOCKOUT = "gateway.pairing.lockout"
 """outcome "locked": too many failed approvals on a platform; detail.until (epoch seconds)."""
 PAIRING_REVOKE = "gateway.pairing.revoke"

@@ -6,7 +6,9 @@ minutes); at most MAX_PENDING_PER_PLATFORM (3) live codes per platform; MAX_FAIL
 (5) wrong codes on a platform within LOCKOUT_S lock approvals there for LOCKOUT_S (1 hour).
 Each operation is one transaction on the store, so concurrent processes see each code approved
 at most once. The code is returned to the caller once (to send to the user) and otherwise
-exists only as a salted digest: it is never logged, stored or put in an event.
+exists only as a keyed digest (codes.py): it is never logged, stored or put in an event.
+Approving a code that was approved moments ago (two operators racing) answers ALREADY_USED and
+does not count as a failed attempt.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bastion.gateway import codes
 from bastion.gateway import events as ev
 from bastion.gateway.events import EventSink, GatewayEvent, no_sink
 from bastion.gateway.identity import Identity, check_platform
-from bastion.gateway.store import Paired, PairingState, PairingStore, Pending
+from bastion.gateway.store import Paired, PairingState, PairingStore, Pending, Used
 
 CODE_TTL_S = 3600.0
 REQUEST_INTERVAL_S = 600.0
@@ -44,7 +46,9 @@ class RequestOutcome(enum.Enum):
 class ApproveOutcome(enum.Enum):
     APPROVED = "approved"
     INVALID = "invalid"
-    """Wrong, expired, already used or malformed: deliberately not told apart."""
+    """Wrong, expired or malformed: deliberately not told apart."""
+    ALREADY_USED = "already_used"
+    """The code was approved within the last CODE_TTL_S; `identity` says for whom."""
     LOCKED = "locked"
 
 
@@ -108,16 +112,18 @@ class Pairing:
             return CodeRequest(
                 RequestOutcome.RATE_LIMITED, retry_after_s=REQUEST_INTERVAL_S - (now - last)
             )
-        state.last_request[who] = now
-        _cap_tracked(state)
         others = [p for p in state.pending if p.identity.platform == who.platform]
         others = [p for p in others if p.identity != who]
         if len(others) >= MAX_PENDING_PER_PLATFORM:
+            # No rate limit for an answer without a code: they may ask as soon as a slot frees.
             return CodeRequest(RequestOutcome.CAP_REACHED, retry_after_s=REQUEST_INTERVAL_S)
+        state.last_request[who] = now
+        _cap_tracked(state)
         code, salt = codes.new_code(), codes.new_salt()
+        digest = codes.digest(self.store.secret(), salt, who.platform, code)
         # A user's new code replaces their old one: one live code per person.
         state.pending = [p for p in state.pending if p.identity != who]
-        state.pending.append(Pending(who, salt, codes.digest(salt, who.platform, code), now))
+        state.pending.append(Pending(who, salt, digest, now))
         return CodeRequest(RequestOutcome.ISSUED, code=code, expires_at=now + CODE_TTL_S)
 
     def approve(self, platform: str, code: str) -> Approval:
@@ -144,14 +150,21 @@ class Pairing:
         until = state.locked_until.get(platform)
         if until is not None:
             return Approval(ApproveOutcome.LOCKED, locked_until=until)
+        key = self.store.secret()
         match = None
         if code is not None:
             for pending in state.pending:
                 if pending.identity.platform == platform and codes.matches(
-                    pending.salt, platform, code, pending.digest
+                    key, pending.salt, platform, code, pending.digest
                 ):
                     match = pending
                     break
+        if match is None and code is not None:
+            for used in state.used:
+                if used.identity.platform == platform and codes.matches(
+                    key, used.salt, platform, code, used.digest
+                ):
+                    return Approval(ApproveOutcome.ALREADY_USED, identity=used.identity)
         if match is None:
             failures = state.failures.setdefault(platform, [])
             failures.append(now)
@@ -160,6 +173,7 @@ class Pairing:
                 del state.failures[platform]
             return Approval(ApproveOutcome.INVALID)
         state.pending.remove(match)
+        state.used.append(Used(match.identity, match.salt, match.digest, now))
         if not state.is_paired(match.identity):
             state.paired.append(Paired(match.identity, now))
         state.last_request.pop(match.identity, None)
@@ -173,6 +187,7 @@ class Pairing:
             found = state.is_paired(who)
             state.paired = [p for p in state.paired if p.identity != who]
             state.pending = [p for p in state.pending if p.identity != who]
+            state.used = [u for u in state.used if u.identity != who]
         outcome = "revoked" if found else "not_found"
         self._emit(ev.PAIRING_REVOKE, outcome, who.platform, who.user, now)
         return found
@@ -222,6 +237,7 @@ class Pairing:
 def _prune(state: PairingState, now: float) -> None:
     """Drop expired codes, stale rate-limit entries, old failures and finished lockouts."""
     state.pending = [p for p in state.pending if now - p.created_at < CODE_TTL_S]
+    state.used = [u for u in state.used if now - u.used_at < CODE_TTL_S]
     state.last_request = {
         who: at for who, at in state.last_request.items() if now - at < REQUEST_INTERVAL_S
     }

@@ -5,7 +5,8 @@ may use it at once: each change is one read-modify-write under the lock.
 
 Location: `$BASTION_GATEWAY_DIR`, else `$XDG_STATE_HOME/bastion/gateway`
 (`~/.local/state/bastion/gateway`); the directory is created 0700 and refused when another user
-owns it or others may write to it.
+owns it or others may write to it. Beside the store, `pairing.key` (0600, made on first use)
+keys the code digests (codes.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion.approvals.secret import SecretError, load_or_create_key
 from bastion.gateway.errors import IdentityError, PairingStoreError
 from bastion.gateway.identity import Identity, check_platform
 
 STORE_NAME = "pairing.json"
 LOCK_NAME = "pairing.lock"
+KEY_NAME = "pairing.key"
 FORMAT_VERSION = 1
 MAX_STORE_BYTES = 4 << 20
 """A larger file was not written by bastion: refuse it rather than parse it."""
@@ -54,12 +57,24 @@ class Pending:
     created_at: float
 
 
+@dataclass(frozen=True)
+class Used:
+    """A code approved recently: telling "approved just before" from "wrong" spares the
+    operator who raced another one a failed attempt (and the platform a lockout)."""
+
+    identity: Identity
+    salt: str
+    digest: str
+    used_at: float
+
+
 @dataclass
 class PairingState:
     """The store's content; mutable only inside `PairingStore.transaction()`."""
 
     paired: list[Paired] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
+    used: list[Used] = field(default_factory=list)
     last_request: dict[Identity, float] = field(default_factory=dict)
     failures: dict[str, list[float]] = field(default_factory=dict)
     """Platform -> times of failed approvals within the lockout window."""
@@ -74,6 +89,18 @@ class PairingStore:
         self.directory = Path(directory) if directory is not None else default_dir()
         self.path = self.directory / STORE_NAME
         self.lock_path = self.directory / LOCK_NAME
+        self.key_path = self.directory / KEY_NAME
+        self._key: bytes | None = None
+
+    def secret(self) -> bytes:
+        """The key of the code digests, made on first use (call inside `transaction()`, whose
+        lock and directory checks it relies on)."""
+        if self._key is None:
+            try:
+                self._key = load_or_create_key(self.key_path)
+            except SecretError as exc:
+                raise PairingStoreError(str(exc)) from exc
+        return self._key
 
     def read(self) -> PairingState:
         """A consistent snapshot (shared lock); a missing store is an empty one."""
@@ -188,6 +215,16 @@ def _encode(state: PairingState) -> dict[str, Any]:
             }
             for p in state.pending
         ],
+        "used": [
+            {
+                "platform": u.identity.platform,
+                "user": u.identity.user,
+                "salt": u.salt,
+                "digest": u.digest,
+                "used_at": u.used_at,
+            }
+            for u in state.used
+        ],
         "last_request": [
             {"platform": i.platform, "user": i.user, "at": at}
             for i, at in state.last_request.items()
@@ -220,6 +257,11 @@ def _decode(data: Any) -> PairingState:
         who = Identity.of(row["platform"], row["user"])
         state.pending.append(
             Pending(who, _text(row["salt"]), _text(row["digest"]), _time(row["created_at"]))
+        )
+    for row in data.get("used", []):  # absent in stores written before it existed
+        who = Identity.of(row["platform"], row["user"])
+        state.used.append(
+            Used(who, _text(row["salt"]), _text(row["digest"]), _time(row["used_at"]))
         )
     for row in data["last_request"]:
         state.last_request[Identity.of(row["platform"], row["user"])] = _time(row["at"])
