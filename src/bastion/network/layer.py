@@ -25,7 +25,6 @@ from bastion.network.hosts import HostError, HostRef, url_hosts
 from bastion.network.interface import Resolver
 from bastion.network.judge import Judgement, Mode, judge
 from bastion.network.policy import NetworkPolicy
-from bastion.network.resolvers import SystemResolver
 from bastion.shell.syntax import SimpleCommand
 
 LAYER = "network"
@@ -48,9 +47,18 @@ class NetworkLayer(Layer, CommandAnalyzer):
         shell: bool = True,
     ) -> None:
         self.policy = policy or NetworkPolicy()
-        self.resolver = resolver or SystemResolver(self.policy.resolve_timeout_ms / 1000)
+        self._resolver = resolver
         self.shell = shell
         self._analyse = analyse
+
+    @property
+    def resolver(self) -> Resolver:
+        """The system resolver is made (and `socket` imported) only when a fetch needs it."""
+        if self._resolver is None:
+            from bastion.network.resolvers import SystemResolver
+
+            self._resolver = SystemResolver(self.policy.resolve_timeout_ms / 1000)
+        return self._resolver
 
     @classmethod
     def from_config(

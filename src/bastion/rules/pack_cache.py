@@ -18,7 +18,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Sequence
 
 from bastion import __version__
@@ -90,6 +89,8 @@ def store(key: str, files: tuple[RuleFile, ...]) -> None:
     directory = _directory(create=True)
     if directory is None:
         return
+    import tempfile  # only the process that parsed the packs writes them
+
     with contextlib.suppress(Exception):  # a cache that cannot be written is just slower
         handle, temporary = tempfile.mkstemp(prefix=".packs-", dir=directory)
         try:

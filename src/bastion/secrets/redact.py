@@ -9,6 +9,7 @@ No Python `re` ever runs on the input."""
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -222,14 +223,11 @@ class Redactor:
         contextual.append(catalogue.URL_PASSWORD)
         # Contexts first: at one position `TOKEN=ghp_...` is an assignment whose value is then
         # recognised as a GitHub token, rather than leaving `TOKEN=` to look innocent.
-        self._all = _Alternation((*contextual, *catalogue.VENDOR_PATTERNS))
-        self._vendor = _Alternation(catalogue.VENDOR_PATTERNS)
-        self._url = _Alternation((catalogue.URL_PASSWORD,))
-        self._pem = re2.compile(catalogue.PEM_BLOCK, _OPTIONS)
+        self._all_patterns = (*contextual, *catalogue.VENDOR_PATTERNS)
         # One pass says which patterns occur at all, and whether a vendor token could occur in
         # any value (the loosened vendor patterns, numbered after the others).
         gate = re2.Set.SearchSet(_OPTIONS)
-        for pattern in self._all.patterns:
+        for pattern in self._all_patterns:
             gate.Add(pattern.regex)
         for pattern in catalogue.VENDOR_PATTERNS:
             gate.Add(_loosened(pattern.regex))
@@ -259,6 +257,25 @@ class Redactor:
         redacted = b"".join(pieces).decode("utf-8", "surrogatepass")
         return Redaction(redacted, _char_offsets(data, found, len(text)), truncated)
 
+    # The scanners behind the gate are compiled when the gate first finds something: most
+    # texts (commands, paths, reasons) hold no secret, and a cold hook process pays only for
+    # the gate.
+    @functools.cached_property
+    def _all(self) -> _Alternation:
+        return _Alternation(self._all_patterns)
+
+    @functools.cached_property
+    def _vendor(self) -> _Alternation:
+        return _Alternation(catalogue.VENDOR_PATTERNS)
+
+    @functools.cached_property
+    def _url(self) -> _Alternation:
+        return _Alternation((catalogue.URL_PASSWORD,))
+
+    @functools.cached_property
+    def _pem(self) -> Any:
+        return re2.compile(catalogue.PEM_BLOCK, _OPTIONS)
+
     def find(self, text: str) -> list[Secret]:
         """Every secret in `text`, sorted and non-overlapping, in character offsets."""
         data = text.encode("utf-8", "surrogatepass")
@@ -287,7 +304,7 @@ class Redactor:
         present = self._gate.Match(data)
         if not present:
             return []
-        count = len(self._all.patterns)
+        count = len(self._all_patterns)
         vendor_possible = any(i >= count for i in present)
         occurring = sorted(i for i in present if i < count)
         if not occurring:
