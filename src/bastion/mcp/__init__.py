@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-# Names load on first use (PEP 562): importing one module of this package must not pull in
-# the rest (a hook or `bastion run` pays for what it uses, nothing more).
-import importlib
-from typing import Any
+# Names load on first use: see bastion._lazy.
+from bastion._lazy import lazy_names
 
 _WHERE = {
     "McpConfigError": "bastion.mcp.configs",
@@ -23,9 +21,4 @@ _WHERE = {
 }
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_names(__name__, _WHERE)
