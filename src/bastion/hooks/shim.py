@@ -175,9 +175,13 @@ def start_daemon(directory: str) -> None:
 
 def evaluate_in_process(agent: str, raw: bytes, cwd: str) -> tuple[bytes, int, bytes]:
     """No daemon: load bastion here (site-packages were skipped by -S) and judge directly."""
+    import gc
     import os
     import site
 
+    # A short-lived process that allocates a policy's worth of objects and exits: collecting
+    # cycles along the way is pure start-up time (inputs are capped, so memory stays bounded).
+    gc.disable()
     site.main()
     package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     if package_parent not in sys.path:
@@ -186,6 +190,7 @@ def evaluate_in_process(agent: str, raw: bytes, cwd: str) -> tuple[bytes, int, b
     from bastion.hooks.runner import answer
 
     reply = answer(agent, raw, PolicyCache(), cwd)
+    _judged_here.append(True)
     return reply.stdout, reply.exit_code, reply.stderr
 
 
@@ -251,6 +256,7 @@ def run(agent: str) -> tuple[bytes, int, bytes]:
 
 
 _pending_daemon: list[str] = []
+_judged_here: list[bool] = []
 
 
 def main(argv: list[str]) -> int:
@@ -271,6 +277,10 @@ def main(argv: list[str]) -> int:
             start_daemon(directory)
         except OSError:
             pass  # the next hook judges in-process again, and tries again
+    if _judged_here:
+        # Tearing down a whole policy's worth of modules and objects is time the agent waits
+        # for; everything is written (stdout/stderr by fd, audit records committed).
+        posix._exit(code)
     return code
 
 
