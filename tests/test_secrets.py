@@ -294,3 +294,23 @@ def test_dense_distinct_secrets_are_each_found() -> None:
     assert [s.kind for s in result.secrets] == ["aws-access-key-id", "authorization"] * 3000
     assert not any(k in result.text for k in keys[::97])
     assert "v0001234x" not in result.text and result.text.count("Authorization: [REDACTED") == 3000
+
+
+def test_past_the_work_caps_the_rest_of_a_hostile_text_is_redacted_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    redact_module = importlib.import_module("bastion.secrets.redact")  # the module, not redact()
+    monkeypatch.setattr(redact_module, "MAX_RESOLVED", 10)
+    monkeypatch.setattr(redact_module, "MAX_MATCHES", 50)
+    tokens = [f"X_TOKEN=v{i:08d}secret" for i in range(40)]  # each needs a second look
+    result = redact_module.Redactor().redact("start " + " ".join(tokens))
+    assert result.text.startswith("start ")
+    assert result.text.endswith("[REDACTED:too-many-secrets]")
+    assert not any(t.split("=")[1] in result.text for t in tokens)
+
+    keys = [f"AKIA{i:016d}" for i in range(80)]  # one kind, no second look: the match cap
+    result = redact_module.Redactor().redact(" ".join(keys))
+    assert result.text.endswith("[REDACTED:too-many-secrets]")
+    assert not any(k in result.text for k in keys)

@@ -200,6 +200,13 @@ def _loosened(regex: str) -> str:
 _NAME_GLOB = re2.compile(r"[A-Za-z0-9_.*?-]+")
 _CACHED_PIECE = 256
 _CACHE_ENTRIES = 4096
+# Bounded work on hostile text: past this many matches, or this many matches that need a
+# second look, the rest of the text is redacted whole. Real text holds a handful of secrets;
+# tens of thousands in one input is an attack on the redactor's time, and over-redacting is
+# the safe way to fail.
+MAX_MATCHES = 20_000
+MAX_RESOLVED = 4_096
+OVERFLOW_KIND = "too-many-secrets"
 
 
 class Redactor:
@@ -318,13 +325,21 @@ class Redactor:
             # One vendor pattern occurs: every match is a secret of its kind, nothing to decide.
             kind = patterns[single].kind
             for start, end in search.spans(alternation.plain(single), data):
+                if len(found) >= MAX_MATCHES:
+                    append((OVERFLOW_KIND, start, len(data)))
+                    break
                 append((kind, start, end))
             return found
         regex = alternation.plain(single) if single >= 0 else alternation.regex
         # Dense input repeats itself (the same token, the same header): what a match yields
         # depends only on its bytes and its pattern.
         cache: dict[tuple[int, bytes], tuple[tuple[str, int, int], ...]] = {}
+        matches = resolved = 0
         for start, end in search.spans(regex, data):
+            matches += 1
+            if matches > MAX_MATCHES or resolved >= MAX_RESOLVED:
+                append((OVERFLOW_KIND, start, len(data)))
+                break
             piece = data[start:end]
             index = single if single >= 0 else alternation.which(piece)
             if index < 0:  # pragma: no cover - the alternation matched, so one of them does
@@ -335,6 +350,7 @@ class Redactor:
             key = (index, piece)
             hit = cache.get(key)
             if hit is None:
+                resolved += 1
                 hit = self._resolve(index, piece, vendor_possible)
                 if len(piece) <= _CACHED_PIECE:
                     if len(cache) >= _CACHE_ENTRIES:
