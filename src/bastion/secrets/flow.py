@@ -140,7 +140,10 @@ def _direct_flow(command: SimpleCommand, ctx: _Context, written: set[str]) -> st
     for index, word in enumerate(command.args, start=1):
         raw = word.raw[:_MAX_WORD]
         if _substitution_reads_secret(raw, ctx):
-            return f"A secret file is read into the arguments of {command.base_name}"
+            return (
+                f"A secret file or the environment is read into the arguments of "
+                f"{command.base_name}"
+            )
         if index not in credential and _secret_variable(raw, word, ctx):
             return f"A secret variable is sent by {command.base_name} (in '{_short(raw)}')"
         for path in _uploaded_paths(command, index, word):
@@ -203,12 +206,24 @@ def _mentions_secret_variable(text: str, ctx: _Context) -> bool:
     return False
 
 
+_ENV_DUMPS = frozenset({"env", "printenv", "set", "export", "declare", "compgen"})
+
+
 def _substitution_reads_secret(raw: str, ctx: _Context) -> bool:
-    """`$(cat .env)`, `$(< ~/.ssh/id_rsa)`, backticks: a secret file among its words."""
+    """`$(cat .env)`, `$(< ~/.ssh/id_rsa)`, backticks: a secret file among its words; or the
+    environment itself, whole (`$(env)`, `$(printenv)`) or by a secret's name
+    (`$(printenv GITHUB_TOKEN)`)."""
     if "$(" not in raw and "`" not in raw:
         return False
     tokens = raw.translate(_SUBSTITUTION_SPLIT).split()
-    return any(ctx.policy.files.matches(t.lstrip("@"), ctx.paths) for t in tokens)
+    if any(ctx.policy.files.matches(t.lstrip("@"), ctx.paths) for t in tokens):
+        return True
+    for i, token in enumerate(tokens):
+        if token in _ENV_DUMPS:
+            names = [t for t in tokens[i + 1 :] if not t.startswith("-")]
+            if not names or any(ctx.policy.names.matches(n) for n in names):
+                return True
+    return False
 
 
 def _tainted_variables(source: str, paths: PathContext, policy: SecretsPolicy) -> frozenset[str]:

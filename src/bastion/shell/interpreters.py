@@ -113,6 +113,15 @@ _PY_POST = {"requests.post", "requests.put", "httpx.post", "httpx.put", "urllib.
             "urlopen", "urllib.request.Request", "Request"}  # fmt: skip
 
 
+_PY_GET = {"requests.get", "requests.head", "requests.request", "httpx.get", "httpx.head",
+           "urllib.request.urlopen", "urlopen", "urllib.request.urlretrieve", "urlretrieve",
+           "http.client.HTTPConnection", "HTTPConnection"}  # fmt: skip
+
+
+def _keyword(call: ast.Call, name: str) -> object:
+    return next((_const(k.value) for k in call.keywords if k.arg == name), None)
+
+
 def _python(code: str, depth: int) -> list[str] | None:
     try:
         tree = ast.parse(code)
@@ -144,6 +153,8 @@ def _python(code: str, depth: int) -> list[str] | None:
             sends = any(k.arg in ("data", "json", "files") for k in node.keywords) or len(args) > 1
             if sends or tail in ("post", "put"):
                 lines.append(f"curl -d @- {_q(url)}")
+            elif isinstance(first, str):
+                lines.append(f"curl {_q(url)}")  # a GET still connects: its host is judged
         elif name in ("os.chmod", "chmod") and len(args) >= 2:
             mode_node = args[1]
             mode_text = (
@@ -152,10 +163,18 @@ def _python(code: str, depth: int) -> list[str] | None:
                 else DYNAMIC
             )
             lines.append(f"chmod {mode_text} {_q(first)}")
-        elif name in ("open", "io.open", "os.open") and len(args) >= 2:
-            mode = _const(args[1])
+        elif name in ("open", "io.open") and args:
+            mode = _const(args[1]) if len(args) >= 2 else _keyword(node, "mode") or "r"
             if isinstance(mode, str) and any(c in mode for c in "wax+"):
                 lines.append(f": > {_q(first)}")
+            elif isinstance(first, str):
+                lines.append(f"cat {_q(first)}")  # a read: judged as reading that path
+        elif tail in ("read_text", "read_bytes") and isinstance(node.func, ast.Attribute):
+            path = _const(node.func.value)
+            if isinstance(path, str):
+                lines.append(f"cat {_q(path)}")
+        elif name in _PY_GET and isinstance(first, str):
+            lines.append(f"curl {_q(first)}")  # where it connects: the network layer judges it
         elif tail in ("socket", "create_connection") and name.startswith("socket"):
             has_socket = True
             if tail == "create_connection":
