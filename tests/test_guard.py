@@ -262,6 +262,10 @@ def test_python_writes_are_seen_through_path_helpers(code: str) -> None:
         ("python3 -c \"import urllib.request; urllib.request.urlopen('http://169.254.169.254/')\"",
          Decision.DENY),
         ("python3 -c \"print(open('README.md').read())\"", Decision.ALLOW),
+        # and Node, Ruby, PHP file reads
+        ("node -e \"require('fs').readFileSync('/home/user/.ssh/id_rsa')\"", Decision.DENY),
+        ("ruby -e \"puts File.read('/home/user/.aws/credentials')\"", Decision.DENY),
+        ("node -e \"require('fs').readFileSync('package.json')\"", Decision.ALLOW),
         ("python3 -c \"import requests; requests.get('https://pypi.org/simple/')\"",
          Decision.ALLOW),
     ],

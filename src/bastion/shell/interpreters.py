@@ -234,6 +234,11 @@ _DELETE_TREE = compile_regex(
 _DELETE_FILE = compile_regex(
     r"""\b(?:unlink|unlinkSync|File\.delete|rm_f|FileUtils\.rm)\s*\(?\s*(?:glob\s*\(\s*)?""" + _STR
 )
+_READ_FILE = compile_regex(
+    r"""\b(?:readFileSync|readFile|file_get_contents|File\.read|File\.readlines|IO\.read|"""
+    r"""IO\.readlines|Files\.readString|Files\.readAllBytes)\s*\(\s*(?:Paths?\.(?:get|of)\s*\(\s*)?"""
+    + _STR
+)
 _SOCKET = compile_regex(
     r"""(?:IO::Socket::INET|TCPSocket\.(?:new|open)|net\.(?:connect|createConnection)|"""
     r"""new\s+net\.Socket|fsockopen|socket_create|\bsocket\s*\()"""
@@ -255,6 +260,8 @@ def _patterns(code: str) -> Iterator[str]:
     for m in _DELETE_FILE.finditer(code):
         path = _first(m)
         yield f"rm {path}" if any(c in path for c in "*?") else f"rm {shlex.quote(path)}"
+    for m in _READ_FILE.finditer(code):
+        yield f"cat {shlex.quote(_first(m))}"  # a read: judged as reading that path
     if _SOCKET.search(code):
         target = _HOST_PORT.search(code)
         host, port = (target.group(1), target.group(2)) if target else ("unknown-host", "0")
