@@ -121,11 +121,14 @@ async def _handle(
 
 
 async def _idle_watch(state: DaemonState) -> None:
-    step = max(0.05, min(state.idle_exit_s / 4, 5.0))
+    step = max(0.05, min(state.idle_exit_s / 4, 2.0))
+    socket_path = os.path.join(state.directory, SOCKET_NAME)
     while not state.stop.is_set():
         await asyncio.sleep(step)
         if time.monotonic() - state.last_request >= state.idle_exit_s:
             state.stop.set()
+        elif not os.path.exists(socket_path):
+            state.stop.set()  # its socket was removed: no hook can reach it any more
 
 
 async def _serve(state: DaemonState, path: str) -> None:
@@ -158,7 +161,8 @@ def _idle_exit_s() -> float:
 
 
 def serve() -> int:
-    directory, why = secure_runtime_dir()
+    # Whoever starts a daemon made the directory; if it is gone by now, nobody wants one.
+    directory, why = secure_runtime_dir(create=False)
     if directory is None:
         print(f"bastion daemon: {why}", file=sys.stderr)
         return 1
