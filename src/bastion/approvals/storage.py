@@ -14,12 +14,12 @@ import fcntl
 import json
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bastion._files import write_atomically
 from bastion.approvals.model import ApprovalError
 
 MAX_BYTES = 4 << 20
@@ -106,18 +106,7 @@ class JsonFile:
         data = (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
         if len(data) > self.max_bytes:
             raise StoreError(f"{self.path}: would grow beyond {self.max_bytes} bytes")
-        directory = self.path.parent
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    os.fchmod(handle.fileno(), 0o600)
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(self.path, data)
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc

@@ -16,12 +16,12 @@ import fcntl
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion._files import write_atomically
 from bastion.approvals.secret import SecretError, load_or_create_key
 from bastion.gateway.errors import IdentityError, PairingStoreError
 from bastion.gateway.identity import Identity, check_platform
@@ -170,32 +170,9 @@ class PairingStore:
     def _write(self, state: PairingState) -> None:
         payload = json.dumps(_encode(state), indent=1, sort_keys=True).encode()
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".pairing.", suffix=".tmp")
+            write_atomically(self.path, payload)
         except OSError as exc:
-            raise PairingStoreError(f"{self.directory}: {exc.strerror or exc}") from exc
-        try:
-            # mkstemp creates 0600; fchmod makes it exactly that whatever the umask removed.
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise PairingStoreError(f"{self.path}: {exc.strerror or exc}") from exc
-        _fsync_dir(self.directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # The rename is durable only once the directory entry is.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _encode(state: PairingState) -> dict[str, Any]:

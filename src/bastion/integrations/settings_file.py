@@ -11,12 +11,11 @@ import json
 import os
 import re
 import stat
-import tempfile
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bastion._files import write_atomically
 from bastion.integrations.interface import IntegrationError
 
 MAX_BYTES = 8 * 1024 * 1024  # settings files are small; a huge one is not something to rewrite
@@ -181,29 +180,7 @@ def default_mode() -> int:
 
 def atomic_write(path: Path, data: bytes, mode: int) -> None:
     """Replace `path` with `data` in one step (a reader sees the old file or the new one)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".bastion-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename durable; not every filesystem allows opening a directory.
-    with suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    write_atomically(path, data, mode)
 
 
 def ensure_unchanged(settings: SettingsFile) -> None:

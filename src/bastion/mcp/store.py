@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from bastion._files import write_atomically
 from bastion.mcp import findings as F
 from bastion.mcp.instructions import MAX_DESCRIPTION_CHARS, find_instructions
 from bastion.mcp.pins import PinError, ServerIdentity, ToolFingerprint, ToolSpec
@@ -134,17 +134,7 @@ class PinStore:
         directory = self.path.parent
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".mcp-pins.", suffix=".tmp", dir=directory)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    os.fchmod(handle.fileno(), 0o600)
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(self.path, data)
             stat = self.path.stat()
         except OSError as exc:
             raise PinStoreError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc
