@@ -58,6 +58,13 @@ class Config:
     _values: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     """Dotted key -> merged value, lists as tuples in merge order (the sets above lose it)."""
 
+    def strings(self, key: str) -> tuple[str, ...]:
+        """A list key's merged value; TypeError if `key` does not hold a list of strings."""
+        value = self._values[key]
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"{key}: expected a list of strings, got {value!r}")
+        return value
+
     def value(self, key: str) -> object:
         """The merged value of a dotted key (lists as tuples); KeyError if unknown."""
         return self._values[key]

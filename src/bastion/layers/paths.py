@@ -49,11 +49,7 @@ class PathLayer(Layer, CommandAnalyzer):
     ) -> PathLayer:
         home = home if home is not None else os.path.expanduser("~")
 
-        def strings(key: str) -> tuple[str, ...]:
-            value = config.value(key)
-            assert isinstance(value, tuple)
-            return tuple(str(v) for v in value)
-
+        strings = config.strings
         # Not the daemon's runtime directory: the shim trusts it only when it is 0700 and ours,
         # and `rm -rf /tmp/*` sweeping it away costs a daemon restart, nothing more.
         protected = strings("paths.protected")

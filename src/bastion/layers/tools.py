@@ -154,11 +154,7 @@ class ToolGateLayer(Layer):
 
     @classmethod
     def from_config(cls, config: Config) -> ToolGateLayer:
-        def strings(key: str) -> tuple[str, ...]:
-            value = config.value(key)
-            assert isinstance(value, tuple)
-            return tuple(str(v) for v in value)
-
+        strings = config.strings
         return cls(
             strings("tools.disallowed"), strings("tools.allowed"), strings("tools.alternatives")
         )

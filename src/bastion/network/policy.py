@@ -128,9 +128,7 @@ class NetworkPolicy:
     @classmethod
     def from_config(cls, config: Config) -> NetworkPolicy:
         def strings(key: str) -> tuple[str, ...]:
-            value = config.value(f"network.{key}")
-            assert isinstance(value, tuple)
-            return tuple(str(v) for v in value)
+            return config.strings(f"network.{key}")
 
         resolve = config.value("network.resolve")
         timeout = config.value("network.resolve_timeout_ms")

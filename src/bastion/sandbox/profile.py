@@ -78,8 +78,8 @@ class Profile:
         try:
             egress = NetworkPolicy.build(
                 section.strings("allowed_domains"),
-                _strings(config.value("network.denied_domains")),
-                _strings(config.value("network.allowed_addresses")),
+                config.strings("network.denied_domains"),
+                config.strings("network.allowed_addresses"),
             )
         except ValueError as exc:
             raise ConfigError(f"[sandbox] allowed_domains: {exc}") from exc
@@ -87,7 +87,7 @@ class Profile:
         environment = EnvironmentFilter.of(
             (*secrets.env_allow, *section.strings("env_pass")), secrets.names
         )
-        sensitive = _strings(config.value("paths.sensitive"))
+        sensitive = config.strings("paths.sensitive")
         profile = cls(
             name="default",
             workspace=root,
@@ -184,18 +184,13 @@ def expand_hidden(patterns: Iterable[str], workspace: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))[:MAX_HIDDEN]
 
 
-def _strings(value: object) -> tuple[str, ...]:
-    if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-        raise TypeError(f"expected a list of strings, got {value!r}")
-    return value
-
 
 @dataclass(frozen=True)
 class _Section:
     config: Config
 
     def strings(self, key: str) -> tuple[str, ...]:
-        return _strings(self.config.value(f"sandbox.{key}"))
+        return self.config.strings(f"sandbox.{key}")
 
     def integer(self, key: str) -> int:
         value = self.config.value(f"sandbox.{key}")

@@ -19,16 +19,11 @@ class SecretsPolicy:
     @classmethod
     def from_config(cls, config: Config) -> SecretsPolicy:
         return cls(
-            names=SecretNames.of(_strings(config.value("secrets.secret_names"))),
-            files=SecretFiles.of(_strings(config.value("secrets.secret_files"))),
-            env_allow=_strings(config.value("secrets.env_allow")),
+            names=SecretNames.of(config.strings("secrets.secret_names")),
+            files=SecretFiles.of(config.strings("secrets.secret_files")),
+            env_allow=config.strings("secrets.env_allow"),
         )
 
     def environment(self) -> EnvironmentFilter:
         return EnvironmentFilter.of(self.env_allow, self.names)
 
-
-def _strings(value: object) -> tuple[str, ...]:
-    if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-        raise TypeError(f"expected a list of strings, got {value!r}")
-    return value
